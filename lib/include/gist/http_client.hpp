@@ -1,0 +1,40 @@
+// Non-blocking HTTP client: libcurl's multi-socket API driven by an EventLoop.
+#pragma once
+
+#include "gist/event_loop.hpp"
+#include "gist/http.hpp"
+#include "gist/logger.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace gist {
+
+struct HttpClientOptions {
+    std::string ca_file;                    // empty: curl's default trust store
+    std::size_t max_response_bytes = 8u << 20;
+    long max_total_connections = 64;        // CURLMOPT_MAX_TOTAL_CONNECTIONS
+};
+
+// An in-flight request. Destroying the handle cancels the request; its callback then never runs.
+class HttpCall {
+public:
+    virtual ~HttpCall() = default;
+};
+
+class HttpClient {
+public:
+    using Callback = std::function<void(HttpResponse)>;
+
+    virtual ~HttpClient() = default;
+    // The callback runs later, from the event loop, never from inside start().
+    virtual std::unique_ptr<HttpCall> start(HttpRequest request, Callback on_done) = 0;
+};
+
+// The libcurl implementation. One per worker.
+std::unique_ptr<HttpClient> make_curl_http_client(EventLoop& loop, Logger& log,
+                                                  HttpClientOptions options = {});
+
+}  // namespace gist
