@@ -63,7 +63,7 @@ cmd_stop() {
 cmd_run() {
     cmd_build
     cmd_stop
-    mkdir -p "$RUN_DIR/logs" "$RUN_DIR/redis"
+    mkdir -p "$RUN_DIR/logs" "$RUN_DIR/redis" "$RUN_DIR/tmp"
     log "starting redis-server on 127.0.0.1:$RUN_REDIS_PORT"
     redis-server --bind 127.0.0.1 --port "$RUN_REDIS_PORT" --dir "$RUN_DIR/redis" --appendonly yes \
         --daemonize yes --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/logs/redis.log"

@@ -1,0 +1,81 @@
+// The Redis state model: tracked users, their last gist listing, and the global "seen" marks.
+// Key schema: docs/design.md.
+#pragma once
+
+#include "gist/redis_client.hpp"
+#include "gist/stored_page.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace gist {
+
+struct StoreError {
+    std::string message;  // for logs; callers answer 503 redis_unavailable
+};
+
+template <typename T>
+using StoreResult = std::variant<T, StoreError>;
+
+struct UserRecord {
+    std::string login;
+    std::string tracked_since;
+    std::string last_scanned_at;
+    std::int64_t gist_count = 0;
+    std::vector<StoredPage> pages;
+};
+
+struct UserSummary {
+    std::string login;
+    std::string tracked_since;
+    std::string last_scanned_at;
+    std::int64_t gist_count = 0;
+};
+
+struct ScanCommit {
+    std::string login;
+    std::string scanned_at;          // RFC 3339
+    std::vector<StoredPage> pages;
+    std::vector<std::string> gist_ids;  // every gist of the listing, deduplicated
+};
+
+struct CommitOutcome {
+    bool newly_tracked = false;
+    std::string tracked_since;
+    std::vector<bool> is_new;  // aligned with ScanCommit::gist_ids
+};
+
+struct UserView {
+    UserRecord record;
+    std::vector<std::string> first_seen;  // aligned with record's gists (all pages, deduplicated)
+};
+
+class GistStore {
+public:
+    GistStore(RedisClient& redis, std::string prefix);
+
+    std::string users_key() const;
+    std::string user_key(const std::string& login) const;
+    std::string seen_key() const;
+
+    // nullopt when the user is not tracked.
+    void load_user(const std::string& login,
+                   std::function<void(StoreResult<std::optional<UserRecord>>)> done);
+    // Atomically: track the user, mark every gist id seen (first time wins), store the listing.
+    void commit_scan(const ScanCommit& commit, std::function<void(StoreResult<CommitOutcome>)> done);
+    void view_user(const std::string& login, std::function<void(StoreResult<std::optional<UserView>>)> done);
+    // true when the user was tracked (and is not any more).
+    void untrack(const std::string& login, std::function<void(StoreResult<bool>)> done);
+    void list_users(std::function<void(StoreResult<std::vector<UserSummary>>)> done);
+    void ping(std::function<void(bool up)> done);
+
+private:
+    RedisClient& redis_;
+    std::string prefix_;
+};
+
+}  // namespace gist

@@ -1,0 +1,390 @@
+#include "gist/api.hpp"
+
+#include "gist/gist_store.hpp"
+#include "gist/github_gist_lister.hpp"
+#include "gist/login.hpp"
+#include "gist/rfc3339.hpp"
+
+#include <exception>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace gist {
+
+namespace {
+
+using nlohmann::json;
+
+ApiResponse redis_unavailable() {
+    return error_response(503, "redis_unavailable", "the state store (Redis) is unavailable; try again shortly");
+}
+
+bool is_get(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
+json gists_json(std::vector<Gist> gists) {
+    sort_newest_first(gists);
+    auto out = json::array();
+    for (const auto& g : gists) {
+        out.push_back(to_json(g));
+    }
+    return out;
+}
+
+ApiResponse github_failure(const GithubVerdict& verdict, const std::string& login) {
+    switch (verdict.outcome) {
+    case GithubOutcome::not_found:
+        return error_response(404, "github_user_not_found", "GitHub has no user '" + login + "'");
+    case GithubOutcome::rate_limited: {
+        auto response = error_response(503, "github_rate_limited",
+                                       "GitHub's rate limit is exhausted; retry after " +
+                                           std::to_string(verdict.retry_after_seconds) + " seconds");
+        response.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_seconds));
+        return response;
+    }
+    case GithubOutcome::timeout:
+        return error_response(504, "github_timeout", "GitHub did not answer in time");
+    case GithubOutcome::rejected:
+        return error_response(502, "github_rejected", "GitHub rejected the request (" + verdict.detail + ")");
+    default:
+        return error_response(502, "github_unavailable", "GitHub is unavailable (" + verdict.detail + ")");
+    }
+}
+
+}  // namespace
+
+struct Api::Impl {
+    EventLoop& loop;
+    HttpClient& http;
+    RedisClient& redis;
+    Logger& log;
+    ApiSettings settings;
+    GistStore store;
+
+    Impl(EventLoop& l, HttpClient& h, RedisClient& r, Logger& lg, ApiSettings s)
+        : loop(l), http(h), redis(r), log(lg), settings(std::move(s)), store(redis, settings.redis_prefix) {}
+};
+
+namespace {
+
+// One request in progress. Callbacks hold weak references: once the handle is gone (client
+// closed the connection, worker exiting) nothing of this runs any more.
+class Operation : public std::enable_shared_from_this<Operation> {
+public:
+    Operation(Api::Impl& api, Api::Callback done) : api_(api), done_(std::move(done)) {}
+    virtual ~Operation() = default;
+
+    void cancel() { done_ = nullptr; }
+
+    // Answers later from the event loop (the API never answers from inside handle()).
+    void answer_soon(ApiResponse response) {
+        pending_ = std::move(response);
+        timer_ = api_.loop.make_timer([weak = weak_from_this()] {
+            if (auto self = weak.lock()) {
+                self->finish(std::move(self->pending_));
+            }
+        });
+        timer_->arm(std::chrono::milliseconds(0));
+    }
+
+    virtual void run() = 0;
+
+protected:
+    void finish(ApiResponse response) {
+        if (!done_) {
+            return;
+        }
+        // The callback may drop the last handle to this operation: keep it alive until we return.
+        auto self = shared_from_this();
+        auto done = std::move(done_);
+        done_ = nullptr;
+        done(std::move(response));
+    }
+
+    // Wraps a continuation so it runs only while the operation is alive and not cancelled, and
+    // so no exception escapes into the event loop.
+    template <typename F>
+    auto guarded(F f) {
+        return [weak = weak_from_this(), f = std::move(f)](auto&&... args) mutable {
+            auto self = weak.lock();
+            if (!self || !self->done_) {
+                return;
+            }
+            try {
+                f(*self, std::forward<decltype(args)>(args)...);
+            } catch (const std::exception& e) {
+                self->api_.log.log(LogLevel::error, std::string("gist: request failed: ") + e.what());
+                self->finish(error_response(500, "internal_error", "internal error"));
+            }
+        };
+    }
+
+    Api::Impl& api_;
+
+private:
+    Api::Callback done_;
+    ApiResponse pending_;
+    std::unique_ptr<Timer> timer_;
+};
+
+class Immediate final : public Operation {
+public:
+    Immediate(Api::Impl& api, Api::Callback done, ApiResponse response)
+        : Operation(api, std::move(done)), response_(std::move(response)) {}
+    void run() override { answer_soon(std::move(response_)); }
+
+private:
+    ApiResponse response_;
+};
+
+class Health final : public Operation {
+public:
+    using Operation::Operation;
+    void run() override {
+        api_.store.ping(guarded([](Operation& op, bool up) {
+            static_cast<Health&>(op).finish(json_response(up ? 200 : 503, {{"status", up ? "ok" : "degraded"},
+                                                                            {"redis", up ? "up" : "down"}}));
+        }));
+    }
+};
+
+class TrackedUsers final : public Operation {
+public:
+    using Operation::Operation;
+    void run() override {
+        api_.store.list_users(guarded([](Operation& op, StoreResult<std::vector<UserSummary>> result) {
+            auto& self = static_cast<TrackedUsers&>(op);
+            if (std::holds_alternative<StoreError>(result)) {
+                self.finish(redis_unavailable());
+                return;
+            }
+            auto users = json::array();
+            for (const auto& u : std::get<std::vector<UserSummary>>(result)) {
+                users.push_back({{"login", u.login},
+                                 {"tracked_since", u.tracked_since},
+                                 {"last_scanned_at", u.last_scanned_at.empty() ? json() : json(u.last_scanned_at)},
+                                 {"gist_count", u.gist_count}});
+            }
+            self.finish(json_response(200, {{"count", users.size()}, {"users", std::move(users)}}));
+        }));
+    }
+};
+
+class ShowUser final : public Operation {
+public:
+    ShowUser(Api::Impl& api, Api::Callback done, std::string login)
+        : Operation(api, std::move(done)), login_(std::move(login)) {}
+    void run() override {
+        api_.store.view_user(login_, guarded([](Operation& op, StoreResult<std::optional<UserView>> result) {
+            auto& self = static_cast<ShowUser&>(op);
+            if (std::holds_alternative<StoreError>(result)) {
+                self.finish(redis_unavailable());
+                return;
+            }
+            auto& view = std::get<std::optional<UserView>>(result);
+            if (!view) {
+                self.finish(error_response(404, "not_tracked", "'" + self.login_ + "' is not tracked"));
+                return;
+            }
+            GistListing listing;
+            listing.pages = view->record.pages;
+            auto gists = listing.all_gists();
+            std::unordered_map<std::string, std::string> first_seen;
+            for (std::size_t i = 0; i < gists.size() && i < view->first_seen.size(); ++i) {
+                first_seen[gists[i].id] = view->first_seen[i];
+            }
+            sort_newest_first(gists);
+            auto items = json::array();
+            for (const auto& g : gists) {
+                auto item = to_json(g);
+                const auto& seen = first_seen[g.id];
+                item["first_seen_at"] = seen.empty() ? json() : json(seen);
+                items.push_back(std::move(item));
+            }
+            const auto& r = view->record;
+            self.finish(json_response(
+                200, {{"login", r.login},
+                      {"tracked_since", r.tracked_since},
+                      {"last_scanned_at", r.last_scanned_at.empty() ? json() : json(r.last_scanned_at)},
+                      {"gist_count", r.gist_count},
+                      {"gists", std::move(items)}}));
+        }));
+    }
+
+private:
+    std::string login_;
+};
+
+class Untrack final : public Operation {
+public:
+    Untrack(Api::Impl& api, Api::Callback done, std::string login)
+        : Operation(api, std::move(done)), login_(std::move(login)) {}
+    void run() override {
+        api_.store.untrack(login_, guarded([](Operation& op, StoreResult<bool> result) {
+            auto& self = static_cast<Untrack&>(op);
+            if (std::holds_alternative<StoreError>(result)) {
+                self.finish(redis_unavailable());
+                return;
+            }
+            if (!std::get<bool>(result)) {
+                self.finish(error_response(404, "not_tracked", "'" + self.login_ + "' is not tracked"));
+                return;
+            }
+            ApiResponse gone;
+            gone.status = 204;
+            self.finish(std::move(gone));
+        }));
+    }
+
+private:
+    std::string login_;
+};
+
+// POST /user/{login}: read the stored listing, list the gists on GitHub (conditional requests),
+// then commit atomically and report which gists are new.
+class ScanUser final : public Operation {
+public:
+    ScanUser(Api::Impl& api, Api::Callback done, std::string login)
+        : Operation(api, std::move(done)), login_(std::move(login)) {}
+
+    void run() override {
+        api_.store.load_user(login_, guarded([](Operation& op, StoreResult<std::optional<UserRecord>> loaded) {
+            static_cast<ScanUser&>(op).on_loaded(std::move(loaded));
+        }));
+    }
+
+private:
+    void on_loaded(StoreResult<std::optional<UserRecord>> loaded) {
+        if (auto* error = std::get_if<StoreError>(&loaded)) {
+            api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + error->message);
+            finish(redis_unavailable());
+            return;
+        }
+        std::vector<StoredPage> previous;
+        if (auto& record = std::get<std::optional<UserRecord>>(loaded)) {
+            previous = std::move(record->pages);
+        }
+        lister_ = std::make_unique<GithubGistLister>(api_.http, api_.settings.github, api_.loop);
+        lister_->start(login_, std::move(previous), guarded([](Operation& op, GistListing listing) {
+            static_cast<ScanUser&>(op).on_listed(std::move(listing));
+        }));
+    }
+
+    void on_listed(GistListing listing) {
+        if (listing.verdict.outcome != GithubOutcome::ok) {
+            if (listing.verdict.outcome != GithubOutcome::not_found) {
+                api_.log.log(LogLevel::warn, "gist: GitHub scan of " + login_ + " failed: " + listing.verdict.detail);
+            }
+            finish(github_failure(listing.verdict, login_));
+            return;
+        }
+        gists_ = listing.all_gists();
+        ScanCommit commit;
+        commit.login = login_;
+        commit.scanned_at = format_rfc3339(api_.loop.now());
+        commit.pages = std::move(listing.pages);
+        commit.gist_ids.reserve(gists_.size());
+        for (const auto& g : gists_) {
+            commit.gist_ids.push_back(g.id);
+        }
+        scanned_at_ = commit.scanned_at;
+        api_.store.commit_scan(commit, guarded([](Operation& op, StoreResult<CommitOutcome> committed) {
+            static_cast<ScanUser&>(op).on_committed(std::move(committed));
+        }));
+    }
+
+    void on_committed(StoreResult<CommitOutcome> committed) {
+        if (auto* error = std::get_if<StoreError>(&committed)) {
+            api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + error->message);
+            finish(redis_unavailable());
+            return;
+        }
+        const auto& outcome = std::get<CommitOutcome>(committed);
+        std::vector<Gist> fresh, old;
+        for (std::size_t i = 0; i < gists_.size(); ++i) {
+            (outcome.is_new[i] ? fresh : old).push_back(std::move(gists_[i]));
+        }
+        finish(json_response(outcome.newly_tracked ? 201 : 200,
+                             {{"login", login_},
+                              {"tracked_since", outcome.tracked_since},
+                              {"scanned_at", scanned_at_},
+                              {"new_gists", gists_json(std::move(fresh))},
+                              {"old_gists", gists_json(std::move(old))}}));
+    }
+
+    std::string login_;
+    std::string scanned_at_;
+    std::vector<Gist> gists_;
+    std::unique_ptr<GithubGistLister> lister_;
+};
+
+class CallHandle final : public ApiCall {
+public:
+    explicit CallHandle(std::shared_ptr<Operation> op) : op_(std::move(op)) {}
+    ~CallHandle() override { op_->cancel(); }
+
+private:
+    std::shared_ptr<Operation> op_;
+};
+
+ApiResponse method_not_allowed(Endpoint endpoint) {
+    auto response = error_response(405, "method_not_allowed",
+                                   std::string("allowed methods: ") + Api::allowed_methods(endpoint));
+    response.headers.emplace_back("Allow", Api::allowed_methods(endpoint));
+    return response;
+}
+
+}  // namespace
+
+Api::Api(EventLoop& loop, HttpClient& http, RedisClient& redis, Logger& log, ApiSettings settings)
+    : impl_(std::make_unique<Impl>(loop, http, redis, log, std::move(settings))) {}
+
+Api::~Api() = default;
+
+const char* Api::allowed_methods(Endpoint endpoint) {
+    return endpoint == Endpoint::user ? "GET, HEAD, POST, DELETE" : "GET, HEAD";
+}
+
+std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done) {
+    auto& api = *impl_;
+    std::shared_ptr<Operation> op;
+    const auto immediate = [&](ApiResponse response) {
+        op = std::make_shared<Immediate>(api, std::move(on_done), std::move(response));
+    };
+
+    if (request.content_length > api.settings.max_body_bytes) {
+        immediate(error_response(413, "body_too_large", "this API takes no request body"));
+    } else if (request.endpoint == Endpoint::health) {
+        if (is_get(request.method)) {
+            op = std::make_shared<Health>(api, std::move(on_done));
+        } else {
+            immediate(method_not_allowed(request.endpoint));
+        }
+    } else if (request.endpoint == Endpoint::tracked_users) {
+        if (is_get(request.method)) {
+            op = std::make_shared<TrackedUsers>(api, std::move(on_done));
+        } else {
+            immediate(method_not_allowed(request.endpoint));
+        }
+    } else if (request.method != "POST" && !is_get(request.method) && request.method != "DELETE") {
+        immediate(method_not_allowed(request.endpoint));
+    } else if (!is_valid_login(request.login)) {
+        immediate(error_response(400, "invalid_login",
+                                 "a GitHub login is 1 to 39 letters, digits or single inner hyphens"));
+    } else {
+        auto login = normalize_login(request.login);
+        if (request.method == "POST") {
+            op = std::make_shared<ScanUser>(api, std::move(on_done), std::move(login));
+        } else if (request.method == "DELETE") {
+            op = std::make_shared<Untrack>(api, std::move(on_done), std::move(login));
+        } else {
+            op = std::make_shared<ShowUser>(api, std::move(on_done), std::move(login));
+        }
+    }
+    op->run();
+    return std::make_unique<CallHandle>(std::move(op));
+}
+
+}  // namespace gist

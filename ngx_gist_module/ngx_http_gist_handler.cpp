@@ -1,0 +1,306 @@
+/*
+ * The content handler: hands the request to gist::Api and writes its answer.
+ *
+ * The API answers from a curl or hiredis event, deep inside the core's call stack. The answer is
+ * stored in the request context and written from a posted event, so the core's stack has unwound
+ * before the request (and with it the call handle) can be freed.
+ */
+
+#include "ngx_http_gist_module.hpp"
+
+#include <gist/api.hpp>
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+
+
+namespace {
+
+struct ngx_http_gist_ctx_t {
+    ngx_http_request_t               *request;
+    ngx_event_t                       answer;     /* posted when the API has answered */
+    ngx_event_t                       deadline;   /* keeps the worker alive while a request runs */
+    gist::ApiResponse                 response;
+    std::unique_ptr<gist::ApiCall>    call;
+
+    ~ngx_http_gist_ctx_t()
+    {
+        if (answer.posted) {
+            ngx_delete_posted_event(&answer);
+        }
+
+        if (deadline.timer_set) {
+            ngx_del_timer(&deadline);
+        }
+    }
+};
+
+}  // namespace
+
+
+static void ngx_http_gist_cleanup(void *data);
+static void ngx_http_gist_answer_handler(ngx_event_t *ev);
+static void ngx_http_gist_deadline_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response);
+static ngx_int_t ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login);
+
+
+ngx_int_t
+ngx_http_gist_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   login;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_gist_ctx_t        *ctx;
+    ngx_http_gist_loc_conf_t   *glcf;
+    ngx_http_gist_main_conf_t  *gmcf;
+    gist::Api                  *api;
+    gist::ApiRequest            request;
+
+    glcf = static_cast<ngx_http_gist_loc_conf_t *>(ngx_http_get_module_loc_conf(r, ngx_http_gist_module));
+    gmcf = static_cast<ngx_http_gist_main_conf_t *>(ngx_http_get_module_main_conf(r, ngx_http_gist_module));
+
+    api = ngx_http_gist_worker_api();
+    if (api == nullptr) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: worker runtime is not initialized");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the API takes no body: drop it (a large one is refused below, before it is read) */
+    if (r->headers_in.content_length_n <= 64 * 1024) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+    } else {
+        /* the unread body would be taken for the next request */
+        r->keepalive = 0;
+        r->lingering_close = 1;
+    }
+
+    switch (glcf->endpoint) {
+    case NGX_HTTP_GIST_USER:
+        request.endpoint = gist::Endpoint::user;
+        break;
+    case NGX_HTTP_GIST_TRACKED_USERS:
+        request.endpoint = gist::Endpoint::tracked_users;
+        break;
+    default:
+        request.endpoint = gist::Endpoint::health;
+        break;
+    }
+
+    try {
+        request.method.assign(reinterpret_cast<const char *>(r->method_name.data), r->method_name.len);
+        request.content_length = r->headers_in.content_length_n;
+
+        if (request.endpoint == gist::Endpoint::user) {
+            if (ngx_http_gist_login(r, &login) == NGX_OK) {
+                request.login.assign(reinterpret_cast<const char *>(login.data), login.len);
+            } else {
+                request.login = "/";   /* never a valid login: answered with 400 */
+            }
+        }
+
+        cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_gist_ctx_t));
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx = new (cln->data) ngx_http_gist_ctx_t();
+        cln->handler = ngx_http_gist_cleanup;
+
+        ctx->request = r;
+        ctx->answer.handler = ngx_http_gist_answer_handler;
+        ctx->answer.data = ctx;
+        ctx->answer.log = r->connection->log;
+
+        /*
+         * Not cancelable: a graceful shutdown or reload waits for requests in flight, and a
+         * request that somehow never gets an answer still ends.
+         */
+        ctx->deadline.handler = ngx_http_gist_deadline_handler;
+        ctx->deadline.data = ctx;
+        ctx->deadline.log = r->connection->log;
+        ngx_add_timer(&ctx->deadline,
+                      gmcf->upstream_timeout * (gmcf->github_max_pages + 1) + 2 * gmcf->redis_timeout);
+
+        ctx->call = api->handle(request, [ctx](gist::ApiResponse response) {
+            ctx->response = std::move(response);
+            ngx_post_event(&ctx->answer, &ngx_posted_events);
+        });
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed: %s", e.what());
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* notice a client that goes away, so its scan is cancelled */
+    if (!r->discard_body) {
+        r->read_event_handler = ngx_http_test_reading;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_gist_cleanup(void *data)
+{
+    auto *ctx = static_cast<ngx_http_gist_ctx_t *>(data);
+
+    /* cancels what is still in flight: its callback will not run */
+    ctx->~ngx_http_gist_ctx_t();
+}
+
+
+static void
+ngx_http_gist_answer_handler(ngx_event_t *ev)
+{
+    auto               *ctx = static_cast<ngx_http_gist_ctx_t *>(ev->data);
+    ngx_http_request_t *r = ctx->request;
+    ngx_connection_t   *c = r->connection;
+    ngx_int_t           rc;
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
+    try {
+        rc = ngx_http_gist_send(r, ctx->response);
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s", e.what());
+        rc = NGX_ERROR;
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_gist_deadline_handler(ngx_event_t *ev)
+{
+    auto               *ctx = static_cast<ngx_http_gist_ctx_t *>(ev->data);
+    ngx_http_request_t *r = ctx->request;
+    ngx_connection_t   *c = r->connection;
+
+    ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: request got no answer in time");
+
+    ctx->call.reset();
+    ctx->response = gist::error_response(504, "timeout", "the request took too long");
+
+    if (ctx->answer.posted) {
+        ngx_delete_posted_event(&ctx->answer);
+    }
+
+    ngx_http_gist_answer_handler(&ctx->answer);
+}
+
+
+static ngx_int_t
+ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = response.status;
+
+    for (const auto &header : response.headers) {
+        h = static_cast<ngx_table_elt_t *>(ngx_list_push(&r->headers_out.headers));
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        h->key.len = header.first.size();
+        h->key.data = static_cast<u_char *>(ngx_pnalloc(r->pool, header.first.size()));
+        h->value.len = header.second.size();
+        h->value.data = static_cast<u_char *>(ngx_pnalloc(r->pool, header.second.size() + 1));
+        if (h->key.data == NULL || h->value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(h->key.data, header.first.data(), header.first.size());
+        ngx_memcpy(h->value.data, header.second.data(), header.second.size());
+        h->value.data[header.second.size()] = '\0';
+    }
+
+    if (response.status == NGX_HTTP_NO_CONTENT || response.body.empty()) {
+        r->header_only = 1;
+        r->headers_out.content_length_n = 0;
+        ngx_http_clear_content_length(r);
+        return ngx_http_send_header(r);
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = response.body.size();
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, response.body.size());
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, response.body.data(), response.body.size());
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * The login is the URI's last path segment: "/user/octocat" → "octocat". Anything after it
+ * ("/user/a/b") or nothing ("/user/") is not a login.
+ */
+static ngx_int_t
+ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+    u_char                    *p, *last;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+
+    p = r->uri.data;
+    last = r->uri.data + r->uri.len;
+
+    if (!clcf->regex && !clcf->exact_match && clcf->name.len <= r->uri.len) {
+        /* a prefix location such as "location /user/": the login follows the prefix */
+        p += clcf->name.len;
+
+    } else {
+        for (u_char *s = last; s > p; s--) {
+            if (s[-1] == '/') {
+                p = s;
+                break;
+            }
+        }
+    }
+
+    if (p == last || ngx_strlchr(p, last, '/') != NULL) {
+        return NGX_DECLINED;
+    }
+
+    login->data = p;
+    login->len = last - p;
+
+    return NGX_OK;
+}

@@ -1,0 +1,625 @@
+/*
+ * ngx_http_gist_module: directives, configuration, and the per-worker runtime.
+ *
+ * Configuration is only parsed and checked here (nginx -t stays quick and side-effect free);
+ * sockets are opened by the worker's runtime, created in init_process and destroyed in
+ * exit_process.
+ */
+
+#include "ngx_http_gist_module.hpp"
+#include "ngx_http_gist_event_loop.hpp"
+
+#include <gist/api.hpp>
+#include <gist/http_client.hpp>
+#include <gist/redis_client.hpp>
+
+#include <curl/curl.h>
+
+#include <exception>
+#include <memory>
+#include <string>
+
+
+static void *ngx_http_gist_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_gist_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_gist_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
+static char *ngx_http_gist_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_gist_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_gist_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_gist_init_process(ngx_cycle_t *cycle);
+static void ngx_http_gist_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_gist_max_pages_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000
+};
+
+
+static ngx_command_t  ngx_http_gist_commands[] = {
+
+    { ngx_string("gist_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_gist_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gist_redis_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gist_main_conf_t, redis_prefix),
+      NULL },
+
+    { ngx_string("gist_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gist_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("gist_github_api_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_gist_api_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gist_main_conf_t, github_api_url),
+      NULL },
+
+    { ngx_string("gist_github_token_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_gist_token_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gist_main_conf_t, github_token),
+      NULL },
+
+    { ngx_string("gist_github_max_pages"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gist_main_conf_t, github_max_pages),
+      &ngx_http_gist_max_pages_bounds },
+
+    { ngx_string("gist_upstream_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_gist_main_conf_t, upstream_timeout),
+      NULL },
+
+    { ngx_string("gist_user"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_USER },
+
+    { ngx_string("gist_tracked_users"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_TRACKED_USERS },
+
+    { ngx_string("gist_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_HEALTH },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_gist_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_gist_create_main_conf,        /* create main configuration */
+    ngx_http_gist_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_gist_create_loc_conf,         /* create location configuration */
+    ngx_http_gist_merge_loc_conf           /* merge location configuration */
+};
+
+
+extern "C" {
+
+ngx_module_t  ngx_http_gist_module = {
+    NGX_MODULE_V1,
+    &ngx_http_gist_module_ctx,             /* module context */
+    ngx_http_gist_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_gist_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_gist_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+}
+
+
+/* What one worker runs: created in init_process, destroyed in exit_process. */
+struct ngx_http_gist_runtime_t {
+    ngx_http_gist_event_loop               loop;
+    ngx_http_gist_logger                   logger;
+    std::unique_ptr<gist::HttpClient>      http;
+    std::unique_ptr<gist::RedisClient>     redis;
+    std::unique_ptr<gist::Api>             api;
+
+    explicit ngx_http_gist_runtime_t(ngx_log_t *log) : loop(log), logger(log) {}
+
+    ~ngx_http_gist_runtime_t()
+    {
+        /* the API first: it holds requests that use the clients */
+        api.reset();
+        redis.reset();
+        http.reset();
+    }
+};
+
+static std::unique_ptr<ngx_http_gist_runtime_t>  ngx_http_gist_runtime;
+
+
+gist::Api *
+ngx_http_gist_worker_api()
+{
+    return ngx_http_gist_runtime ? ngx_http_gist_runtime->api.get() : nullptr;
+}
+
+
+static void *
+ngx_http_gist_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_gist_main_conf_t  *gmcf;
+
+    gmcf = static_cast<ngx_http_gist_main_conf_t *>(
+               ngx_pcalloc(cf->pool, sizeof(ngx_http_gist_main_conf_t)));
+    if (gmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     gmcf->redis_set = 0;
+     *     gmcf->redis_host = { 0, NULL };
+     *     gmcf->redis_unix = { 0, NULL };
+     *     gmcf->redis_db = 0;
+     *     gmcf->redis_password = { 0, NULL };
+     *     gmcf->github_token = { 0, NULL };
+     *     gmcf->handlers = 0;
+     */
+
+    gmcf->redis_prefix.data = NULL;
+    gmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->github_api_url.data = NULL;
+    gmcf->github_max_pages = NGX_CONF_UNSET;
+    gmcf->upstream_timeout = NGX_CONF_UNSET_MSEC;
+
+    return gmcf;
+}
+
+
+static char *
+ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_gist_main_conf_t *gmcf = static_cast<ngx_http_gist_main_conf_t *>(conf);
+
+    if (gmcf->redis_prefix.data == NULL) {
+        ngx_str_set(&gmcf->redis_prefix, "gist:");
+    }
+
+    if (gmcf->github_api_url.data == NULL) {
+        ngx_str_set(&gmcf->github_api_url, "https://api.github.com");
+    }
+
+    ngx_conf_init_msec_value(gmcf->redis_timeout, 3000);
+    ngx_conf_init_value(gmcf->github_max_pages, 10);
+    ngx_conf_init_msec_value(gmcf->upstream_timeout, 10000);
+
+    if (gmcf->handlers && !gmcf->redis_set) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"gist_*\" handlers require \"gist_redis\" in the http block in %V:%ui",
+                      &gmcf->handler_file, gmcf->handler_line);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_gist_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_gist_loc_conf_t  *glcf;
+
+    glcf = static_cast<ngx_http_gist_loc_conf_t *>(
+               ngx_pcalloc(cf->pool, sizeof(ngx_http_gist_loc_conf_t)));
+    if (glcf == NULL) {
+        return NULL;
+    }
+
+    glcf->endpoint = NGX_HTTP_GIST_NONE;
+
+    return glcf;
+}
+
+
+static char *
+ngx_http_gist_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    /*
+     * The endpoint is not inherited: a handler applies to the location that names it, as with
+     * NGINX's own content handlers (stub_status, proxy_pass).
+     */
+
+    return NGX_CONF_OK;
+}
+
+
+/* Reads a secret from a file at configuration time; the content itself is never logged. */
+static ngx_int_t
+ngx_http_gist_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *secret)
+{
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+    u_char          *p, *last;
+
+    if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || ngx_file_size(&fi) > 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%V\" is not a regular file of at most 4096 bytes", path);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    p = static_cast<u_char *>(ngx_pnalloc(cf->pool, 4097));
+    if (p == NULL) {
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, p, 4096);
+    ngx_close_file(fd);
+
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", path);
+        return NGX_ERROR;
+    }
+
+    /* a trailing newline (echo token > file) is not part of the secret */
+    last = p + n;
+    while (last > p && (last[-1] == '\n' || last[-1] == '\r' || last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    if (last == p) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "secret file \"%V\" is empty", path);
+        return NGX_ERROR;
+    }
+
+    for (u_char *c = p; c < last; c++) {
+        if (*c < 0x21 || *c == 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "secret file \"%V\" must hold one line without spaces", path);
+            return NGX_ERROR;
+        }
+    }
+
+    *last = '\0';
+    secret->data = p;
+    secret->len = last - p;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_gist_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_gist_main_conf_t *gmcf = static_cast<ngx_http_gist_main_conf_t *>(conf);
+
+    ngx_str_t   *value, path;
+    ngx_url_t    u;
+    ngx_uint_t   i;
+    u_char       text[NGX_SOCKADDR_STRLEN];
+    size_t       len;
+
+    if (gmcf->redis_set) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        path.len = value[1].len - 5;
+        path.data = value[1].data + 5;
+
+        if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        gmcf->redis_unix = path;
+
+    } else {
+        /*
+         * hiredis resolves names with a blocking getaddrinfo(): resolve here, once, at
+         * configuration time, and hand the worker an address.
+         */
+        ngx_memzero(&u, sizeof(ngx_url_t));
+        u.url = value[1];
+        u.default_port = 6379;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.uri.len) {
+            if (u.err) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%s in \"gist_redis\" \"%V\"", u.err, &u.url);
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid address \"%V\" in \"gist_redis\"", &u.url);
+            }
+
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        if (u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "no address for \"gist_redis\" \"%V\"", &u.url);
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, text,
+                            NGX_SOCKADDR_STRLEN, 0);
+
+        gmcf->redis_host.data = static_cast<u_char *>(ngx_pnalloc(cf->pool, len + 1));
+        if (gmcf->redis_host.data == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        ngx_memcpy(gmcf->redis_host.data, text, len);
+        gmcf->redis_host.data[len] = '\0';
+        gmcf->redis_host.len = len;
+        gmcf->redis_port = u.port;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            gmcf->redis_db = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (gmcf->redis_db == NGX_ERROR || gmcf->redis_db > 1000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid database number \"%V\"", &value[i]);
+                return static_cast<char *>(NGX_CONF_ERROR);
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
+            path.len = value[i].len - 14;
+            path.data = value[i].data + 14;
+
+            if (ngx_http_gist_read_secret(cf, &path, &gmcf->redis_password) != NGX_OK) {
+                return static_cast<char *>(NGX_CONF_ERROR);
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    gmcf->redis_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *field = reinterpret_cast<ngx_str_t *>(static_cast<u_char *>(conf) + cmd->offset);
+    ngx_str_t  *value, url;
+    ngx_url_t   u;
+    size_t      skip;
+
+    if (field->data) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    url = value[1];
+
+    if (url.len > 7 && ngx_strncasecmp(url.data, (u_char *) "http://", 7) == 0) {
+        skip = 7;
+
+    } else if (url.len > 8 && ngx_strncasecmp(url.data, (u_char *) "https://", 8) == 0) {
+        skip = 8;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\" in \"%V\": it must start with \"http://\" or \"https://\"",
+                           &url, &cmd->name);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* syntax only: the worker's libcurl resolves the name off the event loop */
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url.data = url.data + skip;
+    u.url.len = url.len - skip;
+    u.no_resolve = 1;
+    u.uri_part = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.host.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid URL \"%V\" in \"%V\"%s%s",
+                           &url, &cmd->name, u.err ? ": " : "", u.err ? u.err : "");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    while (url.len > skip && url.data[url.len - 1] == '/') {
+        url.len--;
+    }
+
+    *field = url;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gist_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *field = reinterpret_cast<ngx_str_t *>(static_cast<u_char *>(conf) + cmd->offset);
+    ngx_str_t  *value, path;
+
+    if (field->data) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+    path = value[1];
+
+    if (ngx_http_gist_read_secret(cf, &path, field) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_gist_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_gist_loc_conf_t   *glcf = static_cast<ngx_http_gist_loc_conf_t *>(conf);
+    ngx_http_gist_main_conf_t  *gmcf;
+    ngx_http_core_loc_conf_t   *clcf;
+
+    if (glcf->endpoint != NGX_HTTP_GIST_NONE) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    glcf->endpoint = static_cast<ngx_http_gist_endpoint_e>(reinterpret_cast<uintptr_t>(cmd->post));
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(
+               ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = ngx_http_gist_handler;
+
+    gmcf = static_cast<ngx_http_gist_main_conf_t *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_gist_module));
+
+    if (gmcf->handlers++ == 0) {
+        gmcf->handler_file = cf->conf_file->file.name;
+        gmcf->handler_line = cf->conf_file->line;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static std::string
+ngx_http_gist_string(const ngx_str_t &s)
+{
+    return s.len ? std::string(reinterpret_cast<const char *>(s.data), s.len) : std::string();
+}
+
+
+static ngx_int_t
+ngx_http_gist_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_gist_main_conf_t  *gmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
+        return NGX_OK;
+    }
+
+    gmcf = static_cast<ngx_http_gist_main_conf_t *>(
+               ngx_http_cycle_get_module_main_conf(cycle, ngx_http_gist_module));
+
+    if (gmcf == NULL || !gmcf->redis_set || gmcf->handlers == 0) {
+        return NGX_OK;
+    }
+
+    try {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "gist: curl_global_init() failed");
+            return NGX_ERROR;
+        }
+
+        auto rt = std::make_unique<ngx_http_gist_runtime_t>(cycle->log);
+
+        gist::RedisEndpoint endpoint;
+        endpoint.host = ngx_http_gist_string(gmcf->redis_host);
+        endpoint.port = gmcf->redis_port;
+        endpoint.unix_path = ngx_http_gist_string(gmcf->redis_unix);
+        endpoint.db = static_cast<int>(gmcf->redis_db);
+        endpoint.password = ngx_http_gist_string(gmcf->redis_password);
+
+        gist::RedisClientOptions redis_options;
+        redis_options.command_timeout = std::chrono::milliseconds(gmcf->redis_timeout);
+        redis_options.connect_timeout = std::chrono::milliseconds(gmcf->redis_timeout);
+
+        gist::ApiSettings settings;
+        settings.github.api_url = ngx_http_gist_string(gmcf->github_api_url);
+        settings.github.token = ngx_http_gist_string(gmcf->github_token);
+        settings.github.user_agent = "ngx_gist_module (nginx/" NGINX_VERSION ")";
+        settings.github.timeout = std::chrono::milliseconds(gmcf->upstream_timeout);
+        settings.github.max_pages = static_cast<int>(gmcf->github_max_pages);
+        settings.redis_prefix = ngx_http_gist_string(gmcf->redis_prefix);
+
+        rt->http = gist::make_curl_http_client(rt->loop, rt->logger);
+        rt->redis = gist::make_hiredis_client(rt->loop, rt->logger, std::move(endpoint), redis_options);
+        rt->api = std::make_unique<gist::Api>(rt->loop, *rt->http, *rt->redis, rt->logger,
+                                              std::move(settings));
+        rt->redis->start();
+
+        ngx_http_gist_runtime = std::move(rt);
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "gist: worker initialization failed: %s", e.what());
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_gist_exit_process(ngx_cycle_t *cycle)
+{
+    if (!ngx_http_gist_runtime) {
+        return;
+    }
+
+    try {
+        ngx_http_gist_runtime.reset();
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "gist: worker cleanup failed");
+    }
+
+    curl_global_cleanup();
+}

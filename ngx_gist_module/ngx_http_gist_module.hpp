@@ -1,0 +1,59 @@
+/*
+ * ngx_http_gist_module: configuration shared by the module's files.
+ */
+
+#ifndef NGX_HTTP_GIST_MODULE_HPP
+#define NGX_HTTP_GIST_MODULE_HPP
+
+#include "ngx_http_gist_nginx.hpp"
+
+namespace gist {
+class Api;
+}
+
+
+typedef enum {
+    NGX_HTTP_GIST_NONE = 0,
+    NGX_HTTP_GIST_USER,
+    NGX_HTTP_GIST_TRACKED_USERS,
+    NGX_HTTP_GIST_HEALTH
+} ngx_http_gist_endpoint_e;
+
+
+typedef struct {
+    ngx_flag_t                 redis_set;
+    ngx_str_t                  redis_host;        /* an IP address, resolved at config time */
+    in_port_t                  redis_port;
+    ngx_str_t                  redis_unix;
+    ngx_int_t                  redis_db;
+    ngx_str_t                  redis_password;    /* from password_file=; never logged */
+    ngx_msec_t                 redis_timeout;
+
+    ngx_str_t                  redis_prefix;
+
+    ngx_str_t                  github_api_url;
+    ngx_str_t                  github_token;      /* from gist_github_token_file; never logged */
+    ngx_int_t                  github_max_pages;
+    ngx_msec_t                 upstream_timeout;
+
+    /* where the first handler directive is, for the "requires gist_redis" error */
+    ngx_str_t                  handler_file;
+    ngx_uint_t                 handler_line;
+    ngx_uint_t                 handlers;
+} ngx_http_gist_main_conf_t;
+
+
+typedef struct {
+    ngx_http_gist_endpoint_e   endpoint;
+} ngx_http_gist_loc_conf_t;
+
+
+extern "C" ngx_module_t  ngx_http_gist_module;
+
+ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r);
+
+/* the worker's API; NULL outside workers or when the module is not used */
+gist::Api *ngx_http_gist_worker_api();
+
+
+#endif /* NGX_HTTP_GIST_MODULE_HPP */
