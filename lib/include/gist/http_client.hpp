@@ -33,7 +33,11 @@ public:
     virtual std::unique_ptr<HttpCall> start(HttpRequest request, Callback on_done) = 0;
 };
 
-// The libcurl implementation. One per worker.
+// The libcurl implementation. One per worker. The caller must have called
+// curl_global_init(CURL_GLOBAL_DEFAULT) once before (NGINX: init_process; tests: the fixture),
+// because it is not thread-safe and must not run per client. Callbacks run from the loop, never
+// from inside start() or a curl callback, so they may start new requests and destroy any HttpCall.
+// Destroying the client cancels everything still in flight; those callbacks never run.
 std::unique_ptr<HttpClient> make_curl_http_client(EventLoop& loop, Logger& log,
                                                   HttpClientOptions options = {});
 
