@@ -1,12 +1,9 @@
-# Adds the CMake build of the module to NGINX's "make modules".
+# Builds lib/ (the C++ core) with CMake before NGINX compiles and links the module's glue.
 cat << END                                            >> $NGX_MAKEFILE
 
-modules: ngx_gist_cmake
+$ngx_gist_lib: $ngx_gist_root/lib/CMakeLists.txt
+	cmake -S $ngx_gist_root -B $ngx_gist_objs/gist-lib -DGIST_BUILD_MODULE=OFF \
+		-DGIST_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $ngx_gist_objs/gist-lib --target gist -j2
 
-ngx_gist_cmake: $NGX_OBJS/ngx_auto_config.h
-	cmake $ngx_gist_cmake_args
-	cmake --build $ngx_gist_objs/gist-cmake -j2
-	cp $ngx_gist_objs/gist-cmake/ngx_http_gist_module.so $ngx_gist_objs/ngx_http_gist_module.so
-
-.PHONY: ngx_gist_cmake
 END
