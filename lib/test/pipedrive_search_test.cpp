@@ -1,0 +1,85 @@
+#include "gist/pipedrive_search.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gist {
+namespace {
+
+using Kind = PipedriveSearchResult::Kind;
+
+TEST(PipedriveSearch, PersonFound) {
+    const auto r = find_person_in_search(R"({"success":true,"data":{"items":[
+        {"result_score":0.9,"item":{"id":17,"type":"person","name":"OctoCat","phones":[],"emails":[],
+         "visible_to":3,"owner":{"id":1},"organization":null,"custom_fields":[],"notes":[]}}]},
+        "additional_data":{"next_cursor":null}})",
+                                         "octocat");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 17);
+}
+
+TEST(PipedriveSearch, PersonPicksSmallestIdOfExactMatches) {
+    const auto r = find_person_in_search(R"({"success":true,"data":{"items":[
+        {"item":{"id":30,"name":"octocat"}},
+        {"item":{"id":12,"name":"octocat2"}},
+        {"item":{"id":21,"name":"octocat"}}]}})",
+                                         "octocat");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 21);
+}
+
+TEST(PipedriveSearch, PersonNotFound) {
+    EXPECT_EQ(find_person_in_search(R"({"success":true,"data":{"items":[]}})", "x").kind,
+              Kind::not_found);
+    EXPECT_EQ(find_person_in_search(R"({"success":true,"data":null})", "x").kind, Kind::not_found);
+    EXPECT_EQ(find_person_in_search(R"({"success":true,"data":{"items":[{"item":{"id":3,"name":"y"}}]}})", "x").kind,
+              Kind::not_found);
+}
+
+TEST(PipedriveSearch, PersonMalformed) {
+    EXPECT_EQ(find_person_in_search("garbage", "x").kind, Kind::malformed);
+    EXPECT_EQ(find_person_in_search(R"({"success":true})", "x").kind, Kind::malformed);
+    EXPECT_EQ(find_person_in_search(R"({"success":true,"data":{"items":{}}})", "x").kind,
+              Kind::malformed);
+    EXPECT_EQ(find_person_in_search(R"({"success":true,"data":{}})", "x").kind, Kind::malformed);
+}
+
+TEST(PipedriveSearch, PersonIgnoresBrokenItems) {
+    const auto r = find_person_in_search(R"({"data":{"items":[
+        1, {"item":null}, {"item":{"id":"5","name":"x"}}, {"item":{"id":6}}, {"item":{"id":-1,"name":"x"}},
+        {"item":{"id":8,"name":"x"}}]}})",
+                                         "x");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 8);
+}
+
+TEST(PipedriveSearch, DealFoundByExactTitlePrefix) {
+    const auto r = find_deal_in_search(R"({"success":true,"data":{"items":[
+        {"result_score":0.4,"item":{"id":300,"type":"deal","title":"Gist aa5a by someone: aa5a0 fork","value":0,
+         "currency":"EUR","status":"open","visible_to":3,"owner":{"id":1},"stage":{"id":1,"name":"Lead"},
+         "person":{"id":7,"name":"someone"},"organization":null,"custom_fields":[],"notes":[]}},
+        {"result_score":0.9,"item":{"id":250,"type":"deal","title":"Gist aa5a0 by octocat: x"}},
+        {"result_score":0.9,"item":{"id":200,"type":"deal","title":"Re: Gist aa5a by octocat"}}]}})",
+                                       "aa5a0");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 250);
+}
+
+TEST(PipedriveSearch, DealNotFoundWhenOnlyFuzzyHits) {
+    const auto r = find_deal_in_search(R"({"success":true,"data":{"items":[
+        {"item":{"id":1,"title":"Gist aa5a01 by octocat: x"}},
+        {"item":{"id":2,"title":"Something about aa5a0"}}]}})",
+                                       "aa5a0");
+    EXPECT_EQ(r.kind, Kind::not_found);
+}
+
+TEST(PipedriveSearch, DealEmptyAndMalformed) {
+    EXPECT_EQ(find_deal_in_search(R"({"success":true,"data":{"items":[]},"additional_data":{}})",
+                                  "g")
+                  .kind,
+              Kind::not_found);
+    EXPECT_EQ(find_deal_in_search("", "g").kind, Kind::malformed);
+    EXPECT_FALSE(find_deal_in_search("", "g").found());
+}
+
+}  // namespace
+}  // namespace gist
