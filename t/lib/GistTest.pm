@@ -32,7 +32,11 @@ use Test::More ();
 
 use StubGitHub;
 
+our @EXPORT = qw(error_ok gist_view $RFC3339);
 our @EXPORT_OK = qw(wait_for json_decode json_encode free_port);
+
+# An RFC 3339 UTC timestamp as the module writes them.
+our $RFC3339 = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\z/;
 
 our $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 our $REDIS_SERVER = '/usr/bin/redis-server';
@@ -196,6 +200,48 @@ $server
     }
 }
 EOF
+}
+
+# Start a redis, a stub with $o{scenario} and an nginx with the standard conf (other options
+# go to standard_conf / nginx); returns ($redis, $stub, $nginx), nginx running.
+sub setup {
+    my ($self, %o) = @_;
+    my $redis = $self->redis;
+    my $stub = $self->stub(delete $o{scenario} || {});
+    my $ng = $self->nginx(%o)->run;
+    return ($redis, $stub, $ng);
+}
+
+# What the API reports for a gist the stub serves: {id, html_url, description, files, created_at,
+# updated_at} with files = the file names in GitHub's order (the stub's JSON has sorted keys).
+sub gist_view {
+    my ($g) = @_;
+    return { id => $g->{id}, html_url => $g->{html_url}, description => $g->{description},
+             files => [sort keys %{ $g->{files} }], created_at => $g->{created_at},
+             updated_at => $g->{updated_at} };
+}
+
+# One assertion: [$status, $headers, $body, $json] is the JSON error
+# {"error": $code, "message": "<non-empty>"} with HTTP $status and Content-Type application/json.
+sub error_ok {
+    my ($r, $status, $code, $name) = @_;
+    my ($st, $h, $body, $j) = @$r;
+    my @why;
+    push @why, 'status ' . ($st // 'none') . " != $status" unless defined $st && $st == $status;
+    push @why, 'content-type ' . ($h->{'content-type'} // 'none')
+        unless ($h->{'content-type'} // '') =~ m{^application/json\b};
+    if (ref $j ne 'HASH') {
+        push @why, 'body is not a JSON object';
+    } else {
+        push @why, 'error ' . ($j->{error} // 'undef') . " != $code" unless ($j->{error} // '') eq $code;
+        push @why, 'message missing or empty' unless defined $j->{message} && !ref $j->{message}
+            && length $j->{message};
+        my @extra = grep { $_ ne 'error' && $_ ne 'message' } sort keys %$j;
+        push @why, "extra keys: @extra" if @extra;
+    }
+    my $ok = Test::More::ok(!@why, $name // "$status $code");
+    Test::More::diag(join('; ', @why) . "\nbody: " . ($body // '')) if @why;
+    return $ok;
 }
 
 sub cleanup {
@@ -390,8 +436,8 @@ use Time::HiRes qw(time sleep);
 
 sub new {
     my ($class, $t, %opt) = @_;
-    my $self = bless { t => $t, port => $opt{port} // GistTest::free_port(), args => $opt{args} || [] },
-        $class;
+    my $self = bless { t => $t, port => $opt{port} // GistTest::free_port(), args => $opt{args} || [],
+                       password => $opt{password} }, $class;
     $self->{dir} = $t->subdir("redis-$self->{port}");
     return $self;
 }
@@ -404,7 +450,8 @@ sub start {
     die "redis already running" if $self->{pid};
     my @cmd = ($GistTest::REDIS_SERVER, '--port', $self->{port}, '--bind', '127.0.0.1',
                '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', $self->{dir},
-               '--logfile', "$self->{dir}/redis.log", @{ $self->{args} });
+               '--logfile', "$self->{dir}/redis.log",
+               (defined $self->{password} ? ('--requirepass', $self->{password}) : ()), @{ $self->{args} });
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         open STDIN, '<', '/dev/null';
@@ -474,13 +521,22 @@ sub _reply {
 }
 
 # One command on a fresh connection: cmd('KEYS', '*') -> ['a', ...]; cmd('HGET', k, f) -> value.
-sub cmd {
-    my ($self, @args) = @_;
+# Redis errors die.
+sub cmd { my ($self, @args) = @_; return $self->cmds([@args]) }
+
+# Several commands on one fresh connection (e.g. ['SELECT', 3], ['KEYS', '*']); returns the last reply.
+sub cmds {
+    my ($self, @cmds) = @_;
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp',
                                      Timeout => 2) or die "redis connect $self->{port}: $!\n";
     binmode $sock;
-    print $sock _encode(@args);
-    my $r = _reply($sock);
+    $sock->autoflush(1);
+    unshift @cmds, ['AUTH', $self->{password}] if defined $self->{password};
+    my $r;
+    for my $c (@cmds) {
+        print $sock _encode(@$c);
+        $r = _reply($sock);
+    }
     close $sock;
     return $r;
 }
