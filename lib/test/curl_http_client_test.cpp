@@ -394,6 +394,38 @@ TEST_F(CurlHttpClientTest, TimeoutIsReportedAndRequestCountsAsSent) {
     EXPECT_GE(took, 150ms);
 }
 
+TEST_F(CurlHttpClientTest, PostThatTimesOutCountsAsSent) {
+    TestHttpServer server([](const SeenRequest&) {
+        Reply r = http_reply(201, {}, "late");
+        r.delay = 3s;
+        return r;
+    });
+    HttpRequest req = get(server.url("/v1/deals"));
+    req.method = "POST";
+    req.body = "{\"title\":\"x\"}";
+    req.timeout = 200ms;
+    HttpResponse r = fetch(req);
+    EXPECT_EQ(r.error, TransportError::timeout) << r.error_message;
+    EXPECT_TRUE(r.request_sent) << "the server has the full body: a retry could duplicate it";
+    ASSERT_EQ(server.seen().size(), 1u);
+    EXPECT_EQ(server.seen()[0].body, req.body);
+}
+
+TEST_F(CurlHttpClientTest, CompletionCallbackMayDestroyTheClient) {
+    TestHttpServer server([](const SeenRequest&) { return http_reply(200, {}, "x"); });
+    int calls = 0;
+    std::vector<std::unique_ptr<HttpCall>> handles;
+    for (int i = 0; i < 3; ++i) {
+        handles.push_back(client_->start(get(server.url()), [&](HttpResponse) {
+            ++calls;
+            client_.reset();
+        }));
+    }
+    loop_.run_for(500ms);
+    EXPECT_EQ(calls, 1);
+    handles.clear();
+}
+
 TEST_F(CurlHttpClientTest, ConnectionRefused) {
     HttpResponse r = fetch(get("http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
     EXPECT_EQ(r.error, TransportError::connect) << r.error_message;

@@ -38,6 +38,11 @@ public:
 // because it is not thread-safe and must not run per client. Callbacks run from the loop, never
 // from inside start() or a curl callback, so they may start new requests and destroy any HttpCall.
 // Destroying the client cancels everything still in flight; those callbacks never run.
+// HttpResponse::request_sent is true when a response arrived, or when curl handed the whole
+// request (headers and all body bytes) to the socket before failing (timeout, reset, no answer);
+// it is false for connect/TLS failures and for requests cut off before their last byte.
+// Response headers are those of the final response (interim 1xx headers are dropped); on any
+// error the body is empty. Redirects are not followed; only http and https URLs are fetched.
 std::unique_ptr<HttpClient> make_curl_http_client(EventLoop& loop, Logger& log,
                                                   HttpClientOptions options = {});
 
