@@ -64,6 +64,14 @@ my %ok = (
         body => qq({"content":"<p>GitHub gist <a href=\\"https://gist.github.com/$gid\\">$gid</a></p>","deal_id":5001}) },
 );
 accepts($ok{$_}, $_) for sort keys %ok;
+accepts({ method => 'GET', headers => $TOKEN, target => '/api/v2/deals?person_id=101'
+          . '&updated_since=2026-08-20T11%3A55%3A00Z&sort_by=add_time&sort_direction=desc&limit=100' },
+        'list a person\'s deals (ambiguous-create check)');
+accepts({ method => 'GET', headers => $TOKEN, target => '/api/v2/persons'
+          . '?updated_since=2026-08-20T11%3A55%3A00Z&sort_by=add_time&sort_direction=desc&limit=100' },
+        'list recent persons (ambiguous-create check)');
+rejects({ method => 'GET', headers => $TOKEN, target => '/api/v2/persons?person_id=1' },
+        qr/query parameter person_id is not documented/, 'persons list has no person_id filter');
 
 accepts({ %{ $ok{create_deal} }, body => '{"title":"only a title"}' }, 'deal with only a title');
 accepts({ %{ $ok{create_deal} }, url => 'https://example.pipedrive.com/api/v2/deals', path => undef },
@@ -186,12 +194,13 @@ rejects({ method => 'POST', path => '/v1/channels', headers => $JSONH,
     my $did = $send->(POST => '/api/v2/deals', { title => "Gist $gid by octocat: x", person_id => $pid })->{data}{id};
     $send->(GET => "/api/v2/deals/search?term=$gid&fields=title&exact_match=false");
     $send->(POST => '/api/v1/notes', { content => '<p>x</p>', deal_id => $did });
+    $send->(GET => "/api/v2/deals?person_id=$pid&updated_since=2026-01-01T00%3A00%3A00Z&sort_by=add_time&sort_direction=desc&limit=100");
     $send->(POST => '/api/v2/deals', { title => 5, person_id => "$pid" });    # wrong on purpose
     my @reqs = $pd->requests;
-    is(scalar @reqs, 6, 'stub recorded 6 requests');
-    my @v = $c->validate_all(@reqs[0 .. 4]);
-    ok(!@v, 'the five good recorded requests validate') or diag(join "\n", @v);
-    @v = $c->validate($reqs[5]);
+    is(scalar @reqs, 7, 'stub recorded 7 requests');
+    my @v = $c->validate_all(@reqs[0 .. 5]);
+    ok(!@v, 'the six good recorded requests validate') or diag(join "\n", @v);
+    @v = $c->validate($reqs[6]);
     is(scalar @v, 2, 'the bad recorded request has two violations') or diag(join "\n", @v);
     $pd->stop;
 }

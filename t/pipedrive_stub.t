@@ -117,7 +117,17 @@ is(($pd->notes)[0]{content}, '<p>x</p>', 'note content stored');
 
 # --- unknown paths --------------------------------------------------------------------------
 envelope_ok(call(POST => '/v1/deals', json => { title => 't' }), 404, 'v1 deals is not served');
-envelope_ok(call(GET => '/api/v2/deals'), 405, 'known path, other method');
+envelope_ok(call(DELETE => '/api/v2/deals/search'), 405, 'known path, other method');
+
+# --- lists (strongly consistent look-ups) ---------------------------------------------------
+$r = call(GET => "/api/v2/deals?person_id=$person_id&updated_since=2000-01-01T00:00:00Z&sort_by=add_time&sort_direction=desc&limit=100");
+is($r->{status}, 200, 'list deals 200');
+is(ref $r->{json}{data}, 'ARRAY', 'list data is an array');
+is($r->{json}{data}[0]{id}, $deal_id, 'the person\'s deal is listed');
+$r = call(GET => "/api/v2/deals?person_id=$person_id&updated_since=2999-01-01T00:00:00Z");
+is_deeply($r->{json}{data}, [], 'updated_since filters');
+$r = call(GET => '/api/v2/persons?updated_since=2000-01-01T00:00:00Z&sort_by=add_time&sort_direction=desc');
+is($r->{json}{data}[0]{name}, 'octocat', 'list persons');
 
 # --- request log ----------------------------------------------------------------------------
 my @req = $pd->requests_for('create_deal');
@@ -232,6 +242,8 @@ $r = call(POST => '/api/v2/persons', json => { name => 'lagging' });
 my $lag_id = $r->{json}{data}{id};
 $r = call(GET => '/api/v2/persons/search?term=lagging&fields=name&exact_match=true');
 is_deeply($r->{json}{data}{items}, [], 'not searchable right after creation');
+$r = call(GET => '/api/v2/persons?sort_by=id&sort_direction=desc&limit=1');
+is($r->{json}{data}[0]{id}, $lag_id, 'but listed at once (lists are consistent)');
 sleep 1.2;
 $r = call(GET => '/api/v2/persons/search?term=lagging&fields=name&exact_match=true');
 is($r->{json}{data}{items}[0]{item}{id}, $lag_id, 'searchable after the lag');

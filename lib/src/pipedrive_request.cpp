@@ -131,6 +131,21 @@ HttpRequest pipedrive_search_deal_request(const PipedriveSettings& settings,
     return base_request(settings, "GET", std::move(path));
 }
 
+HttpRequest pipedrive_list_deals_request(const PipedriveSettings& settings, std::int64_t person_id,
+                                         std::string_view updated_since) {
+    return base_request(settings, "GET",
+                        "/api/v2/deals?person_id=" + std::to_string(person_id) +
+                            "&updated_since=" + pipedrive_url_encode(updated_since) +
+                            "&sort_by=add_time&sort_direction=desc&limit=100");
+}
+
+HttpRequest pipedrive_list_persons_request(const PipedriveSettings& settings,
+                                           std::string_view updated_since) {
+    return base_request(settings, "GET",
+                        "/api/v2/persons?updated_since=" + pipedrive_url_encode(updated_since) +
+                            "&sort_by=add_time&sort_direction=desc&limit=100");
+}
+
 HttpRequest pipedrive_create_note_request(const PipedriveSettings& settings, std::int64_t deal_id,
                                           std::string_view content_html) {
     nlohmann::json body = nlohmann::json::object();

@@ -23,31 +23,19 @@ bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
     return true;
 }
 
-// Calls match(item) for each data.items[].item with an integer id and returns the smallest id
-// among those it accepts.
+// The smallest positive integer id among `entities` whose string `field` match() accepts.
 template <typename Match>
-PipedriveSearchResult search(std::string_view body, const std::string& field, Match match) {
+PipedriveSearchResult smallest_match(const nlohmann::json& entities, bool wrapped,
+                                     const std::string& field, Match match) {
     PipedriveSearchResult result;
-    const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || !j.contains("data")) {
-        return result;  // malformed
-    }
-    const auto& data = j["data"];
-    if (data.is_null()) {
-        result.kind = PipedriveSearchResult::Kind::not_found;
-        return result;
-    }
-    if (!data.is_object() || !data.contains("items") || !data["items"].is_array()) {
-        return result;
-    }
     result.kind = PipedriveSearchResult::Kind::not_found;
-    for (const auto& entry : data["items"]) {
-        if (!entry.is_object() || !entry.contains("item") || !entry["item"].is_object()) {
+    for (const auto& entry : entities) {
+        if (wrapped && !(entry.is_object() && entry.contains("item"))) {
             continue;
         }
-        const auto& item = entry["item"];
-        if (!item.contains("id") || !item["id"].is_number_integer() || !item.contains(field) ||
-            !item[field].is_string()) {
+        const auto& item = wrapped ? entry["item"] : entry;
+        if (!item.is_object() || !item.contains("id") || !item["id"].is_number_integer() ||
+            !item.contains(field) || !item[field].is_string()) {
             continue;
         }
         const auto id = item["id"].get<std::int64_t>();
@@ -62,6 +50,40 @@ PipedriveSearchResult search(std::string_view body, const std::string& field, Ma
     return result;
 }
 
+// Search bodies: {"data": {"items": [{"item": {...}}, ...]}}.
+template <typename Match>
+PipedriveSearchResult search(std::string_view body, const std::string& field, Match match) {
+    const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("data")) {
+        return {};  // malformed
+    }
+    const auto& data = j["data"];
+    if (data.is_null()) {
+        return {PipedriveSearchResult::Kind::not_found, 0};
+    }
+    if (!data.is_object() || !data.contains("items") || !data["items"].is_array()) {
+        return {};
+    }
+    return smallest_match(data["items"], true, field, match);
+}
+
+// List bodies: {"data": [{...}, ...]}.
+template <typename Match>
+PipedriveSearchResult list(std::string_view body, const std::string& field, Match match) {
+    const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("data")) {
+        return {};
+    }
+    const auto& data = j["data"];
+    if (data.is_null()) {
+        return {PipedriveSearchResult::Kind::not_found, 0};
+    }
+    if (!data.is_array()) {
+        return {};
+    }
+    return smallest_match(data, false, field, match);
+}
+
 }  // namespace
 
 PipedriveSearchResult find_person_in_search(std::string_view body, std::string_view login) {
@@ -71,6 +93,17 @@ PipedriveSearchResult find_person_in_search(std::string_view body, std::string_v
 
 PipedriveSearchResult find_deal_in_search(std::string_view body, std::string_view gist_id) {
     return search(body, "title", [&](const std::string& title) {
+        return is_deal_title_for_gist(title, gist_id);
+    });
+}
+
+PipedriveSearchResult find_person_in_list(std::string_view body, std::string_view login) {
+    return list(body, "name",
+                [&](const std::string& name) { return equals_ignoring_ascii_case(name, login); });
+}
+
+PipedriveSearchResult find_deal_in_list(std::string_view body, std::string_view gist_id) {
+    return list(body, "title", [&](const std::string& title) {
         return is_deal_title_for_gist(title, gist_id);
     });
 }

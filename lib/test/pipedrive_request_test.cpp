@@ -145,6 +145,25 @@ TEST(PipedriveRequest, SearchDealByGistIdInTitle) {
               std::string::npos);
 }
 
+TEST(PipedriveRequest, ListDealsOfPersonSince) {
+    const HttpRequest req =
+        pipedrive_list_deals_request(minimal(), 101, "2026-08-20T11:55:00Z");
+    EXPECT_EQ(req.method, "GET");
+    EXPECT_EQ(req.url,
+              "https://example.pipedrive.com/api/v2/deals?person_id=101"
+              "&updated_since=2026-08-20T11%3A55%3A00Z&sort_by=add_time&sort_direction=desc"
+              "&limit=100");
+    expect_common(req, false);
+}
+
+TEST(PipedriveRequest, ListPersonsSince) {
+    const HttpRequest req = pipedrive_list_persons_request(minimal(), "2026-08-20T11:55:00Z");
+    EXPECT_EQ(req.url,
+              "https://example.pipedrive.com/api/v2/persons?updated_since=2026-08-20T11%3A55%3A00Z"
+              "&sort_by=add_time&sort_direction=desc&limit=100");
+    expect_common(req, false);
+}
+
 TEST(PipedriveRequest, CreateNoteOnV1) {
     const HttpRequest req = pipedrive_create_note_request(minimal(), 123, "<p>hi &amp; bye</p>");
     EXPECT_EQ(req.method, "POST");
@@ -165,7 +184,8 @@ TEST(PipedriveRequest, LogLineNeverShowsToken) {
     for (const HttpRequest& req :
          {pipedrive_create_deal_request(full(), "T", 1), pipedrive_search_person_request(full(), "u"),
           pipedrive_create_person_request(full(), "u"), pipedrive_search_deal_request(full(), "g"),
-          pipedrive_create_note_request(full(), 1, "c")}) {
+          pipedrive_create_note_request(full(), 1, "c"),
+          pipedrive_list_deals_request(full(), 1, "t"), pipedrive_list_persons_request(full(), "t")}) {
         const std::string line = pipedrive_request_log_line(req);
         EXPECT_EQ(line.find("s3cr3t"), std::string::npos) << line;
         EXPECT_EQ(line.rfind(req.method + " https://example.pipedrive.com/api/v", 0), 0u) << line;

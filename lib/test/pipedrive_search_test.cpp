@@ -81,5 +81,31 @@ TEST(PipedriveSearch, DealEmptyAndMalformed) {
     EXPECT_FALSE(find_deal_in_search("", "g").found());
 }
 
+TEST(PipedriveSearch, DealFoundInPersonsDealList) {
+    const auto r = find_deal_in_list(R"({"success":true,"data":[
+        {"id":5003,"title":"Gist other by octocat: y","person_id":101,"status":"open"},
+        {"id":5002,"title":"Gist aa5a0 by octocat: x","person_id":101,"status":"open"}],
+        "additional_data":{"next_cursor":null}})",
+                                     "aa5a0");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 5002);
+}
+
+TEST(PipedriveSearch, ListEmptyNullAndMalformed) {
+    EXPECT_EQ(find_deal_in_list(R"({"success":true,"data":[]})", "g").kind, Kind::not_found);
+    EXPECT_EQ(find_deal_in_list(R"({"success":true,"data":null})", "g").kind, Kind::not_found);
+    EXPECT_EQ(find_deal_in_list(R"({"success":true,"data":{"items":[]}})", "g").kind,
+              Kind::malformed);
+    EXPECT_EQ(find_person_in_list("<html>", "x").kind, Kind::malformed);
+}
+
+TEST(PipedriveSearch, PersonFoundInList) {
+    const auto r = find_person_in_list(R"({"success":true,"data":[
+        {"id":130,"name":"someone"},{"id":120,"name":"OctoCat"},{"id":125,"name":"octocat"}]})",
+                                       "octocat");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 120);
+}
+
 }  // namespace
 }  // namespace gist

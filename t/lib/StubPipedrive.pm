@@ -5,6 +5,8 @@ package StubPipedrive;
 #   POST /api/v2/deals           GET /api/v2/deals/search
 #   POST /api/v2/persons         GET /api/v2/persons/search
 #   POST /api/v1/notes
+#   GET  /api/v2/deals?person_id=&updated_since=…  GET /api/v2/persons?updated_since=…
+#        (lists: strongly consistent, unlike the searches; sorted by add_time desc by default)
 #
 # Every connection is served by its own forked process (the server runs in its own process
 # group), so slow answers do not hold up others. Created entities live in state.json and every
@@ -21,7 +23,8 @@ package StubPipedrive;
 #   {
 #     search_lag => 2,    # seconds before a created deal/person shows up in searches (default 0)
 #     down       => 1,    # refuse connections (the listening socket is closed) until cleared
-#     endpoints  => {     # create_deal search_deals create_person search_persons create_note, '*'
+#     endpoints  => {     # create_deal search_deals create_person search_persons create_note
+#                         # list_deals list_persons, '*'
 #       create_deal => {
 #         delay => 0.5,   # seconds before the request is handled (every request)
 #         close => { count => 1 },    # read the request, then close without answering or acting
@@ -68,6 +71,8 @@ our %ENDPOINTS = (
     'POST /api/v2/persons'       => 'create_person',
     'GET /api/v2/persons/search' => 'search_persons',
     'POST /api/v1/notes'         => 'create_note',
+    'GET /api/v2/deals'          => 'list_deals',
+    'GET /api/v2/persons'        => 'list_persons',
 );
 my %FIRST_ID = (person => 101, deal => 5001, note => 90001);    # distinct ranges catch mix-ups
 my $INFO = 'Please check developers.pipedrive.com for more information about Pipedrive API.';
@@ -577,6 +582,7 @@ sub _act {
     return $self->_create_deal($req) if $ep eq 'create_deal';
     return $self->_create_person($req) if $ep eq 'create_person';
     return $self->_create_note($req) if $ep eq 'create_note';
+    return $self->_list($req, $ep eq 'list_deals' ? 'deal' : 'person') if $ep =~ /^list_/;
     return $self->_search($req, $b->{search_lag} // 0, $ep eq 'search_deals' ? 'deal' : 'person');
 }
 
@@ -726,6 +732,25 @@ sub _search {
                   organization => undef, custom_fields => [], notes => [] } };
     } @hits;
     return _ok(200, { items => \@items }, { next_cursor => undef });
+}
+
+sub _list {
+    my ($self, $req, $type) = @_;
+    my $q = $req->{query};
+    my $s = $self->_state;
+    my @all = @{ $s->{ $type . 's' } };
+    if ($type eq 'deal' && defined $q->{person_id}) {
+        @all = grep { defined $_->{person_id} && $_->{person_id} == $q->{person_id} } @all;
+    }
+    @all = grep { $_->{update_time} ge $q->{updated_since} } @all if defined $q->{updated_since};
+    my $by = $q->{sort_by} // 'id';
+    $by = 'id' unless $by =~ /^(?:id|add_time|update_time)$/;
+    @all = sort { $by eq 'id' ? $a->{id} <=> $b->{id} : ($a->{$by} cmp $b->{$by} || $a->{id} <=> $b->{id}) } @all;
+    @all = reverse @all if ($q->{sort_direction} // 'asc') eq 'desc';
+    my $limit = $q->{limit} && $q->{limit} =~ /^\d+$/ ? $q->{limit} : 100;
+    splice @all, $limit if @all > $limit;
+    my @data = map { my %e = %$_; delete $e{created_at_epoch}; \%e } @all;
+    return _ok(200, \@data, { next_cursor => undef });
 }
 
 sub _person_name {

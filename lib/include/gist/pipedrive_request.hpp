@@ -41,6 +41,16 @@ HttpRequest pipedrive_search_deal_request(const PipedriveSettings& settings,
                                           std::string_view gist_id,
                                           std::optional<std::int64_t> person_id = std::nullopt);
 
+// Strongly consistent look-ups for an ambiguous create (the search index lags behind writes):
+// GET {base}/api/v2/deals?person_id=N&updated_since=<RFC 3339>&sort_by=add_time&sort_direction=desc&limit=100
+// GET {base}/api/v2/persons?updated_since=<RFC 3339>&sort_by=add_time&sort_direction=desc&limit=100
+// updated_since should be a little before the ambiguous attempt started (clock skew).
+// Match with find_deal_in_list / find_person_in_list.
+HttpRequest pipedrive_list_deals_request(const PipedriveSettings& settings, std::int64_t person_id,
+                                         std::string_view updated_since);
+HttpRequest pipedrive_list_persons_request(const PipedriveSettings& settings,
+                                           std::string_view updated_since);
+
 // POST {base}/api/v1/notes  {"content": html, "deal_id": N}
 HttpRequest pipedrive_create_note_request(const PipedriveSettings& settings, std::int64_t deal_id,
                                           std::string_view content_html);

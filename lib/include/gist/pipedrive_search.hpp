@@ -28,4 +28,9 @@ PipedriveSearchResult find_person_in_search(std::string_view body, std::string_v
 // is_deal_title_for_gist(title, gist_id) — the term search is fuzzy, the check is exact.
 PipedriveSearchResult find_deal_in_search(std::string_view body, std::string_view gist_id);
 
+// Bodies of the list endpoints (GET /api/v2/persons, GET /api/v2/deals): {"data": [{…}, …]}.
+// Same matching rules as above, on data[].name and data[].title. "data": null counts as empty.
+PipedriveSearchResult find_person_in_list(std::string_view body, std::string_view login);
+PipedriveSearchResult find_deal_in_list(std::string_view body, std::string_view gist_id);
+
 }  // namespace gist
