@@ -1,0 +1,82 @@
+#!/usr/bin/perl
+
+# Redis stopped while NGINX serves: every endpoint answers 503 redis_unavailable at once, /health
+# 503 {"redis":"down"}; Redis started again: everything works within a few seconds, without
+# reloading NGINX (same workers). Twice, to see the reconnect repeat.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use Time::HiRes qw(time sleep);
+use GistTest;
+use StubGitHub;
+
+my $t = GistTest->new;
+
+my ($redis, $stub, $ng) = $t->setup(scenario => { users => {
+    octocat => { gists => [StubGitHub::make_gists('octocat', 2)] },
+} });
+
+my ($st, $h, $body, $j) = $ng->http(GET => '/health');
+is($st, 200, 'health 200 with Redis up');
+is_deeply($j, { status => 'ok', redis => 'up' }, 'health body with Redis up');
+($st) = $ng->http(POST => '/user/octocat');
+is($st, 201, 'POST 201 with Redis up');
+
+my @workers = $ng->worker_pids;
+
+for my $round (1, 2) {
+    $redis->stop;
+
+    # Each worker has its own connection: ask several times so every worker answers.
+    my @health = map { [$ng->http(GET => '/health', timeout => 5)] } 1 .. 4;
+    is(scalar(grep { ($_->[0] // 0) == 503 } @health), 4, "round $round: /health 503 with Redis down");
+    is(scalar(grep { ref $_->[3] eq 'HASH' && ($_->[3]{redis} // '') eq 'down'
+                     && defined $_->[3]{status} && !ref $_->[3]{status} } @health), 4,
+       "round $round: /health body has \"redis\":\"down\" and a status");
+    like($health[0][1]{'content-type'} // '', qr{^application/json\b}, "round $round: /health 503 is JSON");
+
+    my $t0 = time;
+    error_ok([$ng->http(POST => '/user/octocat', timeout => 5)], 503, 'redis_unavailable',
+             "round $round: POST 503 redis_unavailable");
+    error_ok([$ng->http(POST => '/user/someone', timeout => 5)], 503, 'redis_unavailable',
+             "round $round: POST of a new user 503 redis_unavailable");
+    error_ok([$ng->http(GET => '/user/octocat', timeout => 5)], 503, 'redis_unavailable',
+             "round $round: GET user 503 redis_unavailable");
+    error_ok([$ng->http(DELETE => '/user/octocat', timeout => 5)], 503, 'redis_unavailable',
+             "round $round: DELETE user 503 redis_unavailable");
+    error_ok([$ng->http(GET => '/trackedusers', timeout => 5)], 503, 'redis_unavailable',
+             "round $round: /trackedusers 503 redis_unavailable");
+    my $took = time - $t0;
+    ok($took < 3, sprintf("round $round: the five 503s came fast (%.2f s)", $took));
+
+    error_ok([$ng->http(POST => '/user/-bad')], 400, 'invalid_login', "round $round: login validation still first");
+
+    $redis->start;    # same port, empty (no persistence)
+
+    my $back = GistTest::wait_for(sub {
+        my @r = map { [$ng->http(GET => '/health', timeout => 2)] } 1 .. 4;
+        return !grep { ($_->[0] // 0) != 200 } @r;
+    }, 10, 0.1);
+    ok($back, "round $round: /health 200 again within 10 s of Redis coming back");
+    ($st, $h, $body, $j) = $ng->http(GET => '/health');
+    is_deeply($j, { status => 'ok', redis => 'up' }, "round $round: health body up again");
+
+    ($st, $h, $body, $j) = $ng->http(POST => '/user/octocat');
+    is($st, 201, "round $round: POST works again (201: the new Redis is empty)");
+    is(scalar @{ $j->{new_gists} || [] }, 2, "round $round: gists reported");
+    ($st, $h, $body, $j) = $ng->http(GET => '/trackedusers');
+    ok($st == 200 && ($j->{count} // -1) == 1, "round $round: /trackedusers works again");
+    is_deeply([$ng->worker_pids], \@workers, "round $round: same workers (no reload, no crash)");
+}
+
+$ng->stop;
+my $log = $ng->error_log;
+$ng->no_alerts;
+unlike($log, qr/exited on signal/, 'no worker exited on a signal');
+
+done_testing;
