@@ -70,6 +70,8 @@ accepts({ method => 'GET', headers => $TOKEN, target => '/api/v2/deals?person_id
 accepts({ method => 'GET', headers => $TOKEN, target => '/api/v2/persons'
           . '?updated_since=2026-08-20T11%3A55%3A00Z&sort_by=add_time&sort_direction=desc&limit=100' },
         'list recent persons (ambiguous-create check)');
+accepts({ method => 'GET', headers => $TOKEN, target => '/api/v1/notes?deal_id=5001&limit=100' },
+        'list a deal\'s notes (ambiguous note check)');
 rejects({ method => 'GET', headers => $TOKEN, target => '/api/v2/persons?person_id=1' },
         qr/query parameter person_id is not documented/, 'persons list has no person_id filter');
 

@@ -113,6 +113,11 @@ is($r->{json}{data}{id}, 90001, 'realistic note id');
 envelope_ok(call(POST => '/api/v1/notes', json => { content => 'x', deal_id => 1 }), 400, 'unknown deal');
 envelope_ok(call(POST => '/api/v1/notes', json => { deal_id => $deal_id }), 400, 'note without content');
 is(scalar $pd->notes, 1, 'one note stored');
+$r = call(GET => "/api/v1/notes?deal_id=$deal_id&limit=100");
+is($r->{json}{data}[0]{content}, '<p>x</p>', 'list the deal\'s notes');
+ok(!$r->{json}{additional_data}{pagination}{more_items_in_collection}, 'v1 pagination block');
+$r = call(GET => '/api/v1/notes?deal_id=1');
+ok(!defined $r->{json}{data}, 'no notes: data null, like v1');
 is(($pd->notes)[0]{content}, '<p>x</p>', 'note content stored');
 
 # --- unknown paths --------------------------------------------------------------------------

@@ -146,6 +146,11 @@ HttpRequest pipedrive_list_persons_request(const PipedriveSettings& settings,
                             "&sort_by=add_time&sort_direction=desc&limit=100");
 }
 
+HttpRequest pipedrive_list_notes_request(const PipedriveSettings& settings, std::int64_t deal_id) {
+    return base_request(settings, "GET",
+                        "/api/v1/notes?deal_id=" + std::to_string(deal_id) + "&limit=100");
+}
+
 HttpRequest pipedrive_create_note_request(const PipedriveSettings& settings, std::int64_t deal_id,
                                           std::string_view content_html) {
     nlohmann::json body = nlohmann::json::object();

@@ -108,4 +108,11 @@ PipedriveSearchResult find_deal_in_list(std::string_view body, std::string_view 
     });
 }
 
+PipedriveSearchResult find_note_in_list(std::string_view body, std::string_view gist_id) {
+    return list(body, "content", [&](const std::string& content) {
+        return !gist_id.empty() && content.find("GitHub gist") != std::string::npos &&
+               content.find(gist_id) != std::string::npos;
+    });
+}
+
 }  // namespace gist

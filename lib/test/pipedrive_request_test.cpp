@@ -164,6 +164,13 @@ TEST(PipedriveRequest, ListPersonsSince) {
     expect_common(req, false);
 }
 
+TEST(PipedriveRequest, ListNotesOfDeal) {
+    const HttpRequest req = pipedrive_list_notes_request(minimal(), 5001);
+    EXPECT_EQ(req.method, "GET");
+    EXPECT_EQ(req.url, "https://example.pipedrive.com/api/v1/notes?deal_id=5001&limit=100");
+    expect_common(req, false);
+}
+
 TEST(PipedriveRequest, CreateNoteOnV1) {
     const HttpRequest req = pipedrive_create_note_request(minimal(), 123, "<p>hi &amp; bye</p>");
     EXPECT_EQ(req.method, "POST");
@@ -185,7 +192,8 @@ TEST(PipedriveRequest, LogLineNeverShowsToken) {
          {pipedrive_create_deal_request(full(), "T", 1), pipedrive_search_person_request(full(), "u"),
           pipedrive_create_person_request(full(), "u"), pipedrive_search_deal_request(full(), "g"),
           pipedrive_create_note_request(full(), 1, "c"),
-          pipedrive_list_deals_request(full(), 1, "t"), pipedrive_list_persons_request(full(), "t")}) {
+          pipedrive_list_deals_request(full(), 1, "t"), pipedrive_list_persons_request(full(), "t"),
+          pipedrive_list_notes_request(full(), 1)}) {
         const std::string line = pipedrive_request_log_line(req);
         EXPECT_EQ(line.find("s3cr3t"), std::string::npos) << line;
         EXPECT_EQ(line.rfind(req.method + " https://example.pipedrive.com/api/v", 0), 0u) << line;

@@ -99,6 +99,19 @@ TEST(PipedriveSearch, ListEmptyNullAndMalformed) {
     EXPECT_EQ(find_person_in_list("<html>", "x").kind, Kind::malformed);
 }
 
+TEST(PipedriveSearch, NoteFoundInDealsNotes) {
+    const auto r = find_note_in_list(R"({"success":true,"data":[
+        {"id":90007,"deal_id":5001,"content":"Call them tomorrow"},
+        {"id":90003,"deal_id":5001,"content":"<p>GitHub gist <a href=\"https://gist.github.com/aa5a0\">aa5a0</a> by u</p>"}],
+        "additional_data":{"pagination":{"start":0,"limit":100,"more_items_in_collection":false}}})",
+                                     "aa5a0");
+    EXPECT_EQ(r.kind, Kind::found);
+    EXPECT_EQ(r.id, 90003);
+    EXPECT_EQ(find_note_in_list(R"({"success":true,"data":null})", "aa5a0").kind, Kind::not_found);
+    EXPECT_EQ(find_note_in_list(R"({"success":true,"data":[{"id":1,"content":"aa5a0"}]})", "aa5a0").kind,
+              Kind::not_found);
+}
+
 TEST(PipedriveSearch, PersonFoundInList) {
     const auto r = find_person_in_list(R"({"success":true,"data":[
         {"id":130,"name":"someone"},{"id":120,"name":"OctoCat"},{"id":125,"name":"octocat"}]})",

@@ -6,6 +6,7 @@ package StubPipedrive;
 #   POST /api/v2/persons         GET /api/v2/persons/search
 #   POST /api/v1/notes
 #   GET  /api/v2/deals?person_id=&updated_since=…  GET /api/v2/persons?updated_since=…
+#   GET  /api/v1/notes?deal_id=…
 #        (lists: strongly consistent, unlike the searches; sorted by add_time desc by default)
 #
 # Every connection is served by its own forked process (the server runs in its own process
@@ -24,7 +25,7 @@ package StubPipedrive;
 #     search_lag => 2,    # seconds before a created deal/person shows up in searches (default 0)
 #     down       => 1,    # refuse connections (the listening socket is closed) until cleared
 #     endpoints  => {     # create_deal search_deals create_person search_persons create_note
-#                         # list_deals list_persons, '*'
+#                         # list_deals list_persons list_notes, '*'
 #       create_deal => {
 #         delay => 0.5,   # seconds before the request is handled (every request)
 #         close => { count => 1 },    # read the request, then close without answering or acting
@@ -73,6 +74,7 @@ our %ENDPOINTS = (
     'POST /api/v1/notes'         => 'create_note',
     'GET /api/v2/deals'          => 'list_deals',
     'GET /api/v2/persons'        => 'list_persons',
+    'GET /api/v1/notes'          => 'list_notes',
 );
 my %FIRST_ID = (person => 101, deal => 5001, note => 90001);    # distinct ranges catch mix-ups
 my $INFO = 'Please check developers.pipedrive.com for more information about Pipedrive API.';
@@ -582,6 +584,7 @@ sub _act {
     return $self->_create_deal($req) if $ep eq 'create_deal';
     return $self->_create_person($req) if $ep eq 'create_person';
     return $self->_create_note($req) if $ep eq 'create_note';
+    return $self->_list_notes($req) if $ep eq 'list_notes';
     return $self->_list($req, $ep eq 'list_deals' ? 'deal' : 'person') if $ep =~ /^list_/;
     return $self->_search($req, $b->{search_lag} // 0, $ep eq 'search_deals' ? 'deal' : 'person');
 }
@@ -751,6 +754,20 @@ sub _list {
     splice @all, $limit if @all > $limit;
     my @data = map { my %e = %$_; delete $e{created_at_epoch}; \%e } @all;
     return _ok(200, \@data, { next_cursor => undef });
+}
+
+sub _list_notes {
+    my ($self, $req) = @_;
+    my $q = $req->{query};
+    my @all = @{ $self->_state->{notes} };
+    @all = grep { $_->{deal_id} == $q->{deal_id} } @all if defined $q->{deal_id} && $q->{deal_id} =~ /^\d+$/;
+    my $start = $q->{start} && $q->{start} =~ /^\d+$/ ? $q->{start} : 0;
+    my $limit = $q->{limit} && $q->{limit} =~ /^\d+$/ ? $q->{limit} : 100;
+    my $total = @all;
+    @all = grep { defined } @all[$start .. $start + $limit - 1];
+    return _ok(200, @all ? \@all : undef,
+               { pagination => { start => 0 + $start, limit => 0 + $limit,
+                                 more_items_in_collection => ($start + $limit < $total ? JSON::PP::true : JSON::PP::false) } });
 }
 
 sub _person_name {

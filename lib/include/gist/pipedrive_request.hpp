@@ -51,6 +51,10 @@ HttpRequest pipedrive_list_deals_request(const PipedriveSettings& settings, std:
 HttpRequest pipedrive_list_persons_request(const PipedriveSettings& settings,
                                            std::string_view updated_since);
 
+// GET {base}/api/v1/notes?deal_id=N&limit=100 — the deal's notes, for an ambiguous note create.
+// Match with find_note_in_list.
+HttpRequest pipedrive_list_notes_request(const PipedriveSettings& settings, std::int64_t deal_id);
+
 // POST {base}/api/v1/notes  {"content": html, "deal_id": N}
 HttpRequest pipedrive_create_note_request(const PipedriveSettings& settings, std::int64_t deal_id,
                                           std::string_view content_html);

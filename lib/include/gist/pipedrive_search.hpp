@@ -33,4 +33,8 @@ PipedriveSearchResult find_deal_in_search(std::string_view body, std::string_vie
 PipedriveSearchResult find_person_in_list(std::string_view body, std::string_view login);
 PipedriveSearchResult find_deal_in_list(std::string_view body, std::string_view gist_id);
 
+// Body of GET /api/v1/notes?deal_id=N: a note this module wrote for the gist is one whose
+// content contains "GitHub gist" and the gist id (see deal_note_html).
+PipedriveSearchResult find_note_in_list(std::string_view body, std::string_view gist_id);
+
 }  // namespace gist
