@@ -92,4 +92,17 @@ ok(length $log > 0, 'error log was written (info level)');
 ok(index($log, $part) < 0, 'token not in the error log');
 $ng->no_alerts;
 
+# Even at debug level (Debian's nginx is built --with-debug), the token stays out of the log.
+my $dbg = $t->nginx(token_file => $token_file, timeout => '1s', log_level => 'debug')->run;
+($st) = $dbg->http(POST => '/user/octocat');
+is($st, 200, 'debug-level nginx: POST 200');
+($st) = $dbg->http(POST => '/user/broken');
+is($st, 502, 'debug-level nginx: GitHub 500 -> 502');
+($st) = $dbg->http(POST => '/user/denied');
+is($st, 502, 'debug-level nginx: GitHub 401 -> 502');
+$dbg->stop;
+$log = $dbg->error_log;
+like($log, qr/\[debug\]/, 'debug-level log has debug lines');
+ok(index($log, $part) < 0, 'token not in the debug-level error log');
+
 done_testing;

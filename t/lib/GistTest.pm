@@ -149,6 +149,7 @@ sub stub {
 #   vars    => { NAME => value } extra %%NAME%% placeholders
 #   redis   => GistTest::Redis (for %%REDISPORT%%; default: the first one started)
 #   stub    => StubGitHub      (for %%STUB%%; default: the first one started)
+#   log_level => error_log level ('info')
 #   plus the standard_conf options when conf is not given.
 sub nginx {
     my ($self, %opt) = @_;
@@ -582,12 +583,13 @@ sub test_globals {
     my ($self) = @_;
     my $m = $self->{t}{module};
     my $load = defined $m && length $m ? "load_module $m;" : '';
+    my $level = $self->{opt}{log_level} // 'info';
     return <<"EOF";
 $load
 daemon on;
 master_process on;
 pid $self->{dir}/nginx.pid;
-error_log $self->{dir}/error.log info;
+error_log $self->{dir}/error.log $level;
 EOF
 }
 
@@ -725,7 +727,8 @@ sub reload {
     my ($self, $timeout) = @_;
     my %old = map { $_ => 1 } $self->worker_pids;
     my $n = $self->worker_count;
-    kill 'HUP', $self->{master} or die "reload: master $self->{master} is gone";
+    my ($rc, $out) = _run_cmd($GistTest::NGINX, '-p', "$self->{dir}/", '-c', $self->conf_path, '-s', 'reload');
+    if ($rc) { Test::More::diag("nginx -s reload failed ($rc): $out"); return 0 }
     return GistTest::wait_for(sub { (grep { !$old{$_} } $self->worker_pids) >= $n }, $timeout // 10);
 }
 
@@ -734,7 +737,8 @@ sub stop {
     my ($self, $timeout) = @_;
     my $m = $self->{master} or return;
     my @children = $self->worker_pids;
-    kill 'QUIT', $m;
+    my ($rc) = _run_cmd($GistTest::NGINX, '-p', "$self->{dir}/", '-c', $self->conf_path, '-s', 'quit');
+    kill 'QUIT', $m if $rc;
     my $gone = GistTest::wait_for(sub { !kill(0, $m) }, $timeout // 10);
     if (!$gone) { kill 'TERM', $m; $gone = GistTest::wait_for(sub { !kill(0, $m) }, 3) }
     if (!$gone) { kill 'KILL', $m }
