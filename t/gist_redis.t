@@ -56,6 +56,13 @@ for my $round (1, 2) {
 
     error_ok([$ng->http(POST => '/user/-bad')], 400, 'invalid_login', "round $round: login validation still first");
 
+    if ($round == 1) {
+        # Stay down a while: the workers retry with backoff meanwhile (and must not log each try).
+        sleep 2;
+        error_ok([$ng->http(POST => '/user/octocat', timeout => 5)], 503, 'redis_unavailable',
+                 "round $round: still 503 after 2 s down");
+    }
+
     $redis->start;    # same port, empty (no persistence)
 
     my $back = GistTest::wait_for(sub {
@@ -76,6 +83,12 @@ for my $round (1, 2) {
 
 $ng->stop;
 my $log = $ng->error_log;
+
+# One log line per connection state change (per worker), not one per retry or per request:
+# 2 workers x (first connect + 2 x (lost, back)) = 10 at most, above info level.
+my @state = grep { /redis/i && /\[(?:notice|warn|error|crit|alert)\]/ } split /\n/, $log;
+ok(@state >= 4 && @state <= 10, 'Redis state changes logged once each (' . scalar(@state) . ' lines)')
+    or diag join "\n", @state;
 $ng->no_alerts;
 unlike($log, qr/exited on signal/, 'no worker exited on a signal');
 
