@@ -19,7 +19,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Debian packages the build, the product and the tests need.
 BUILD_PKGS=(build-essential cmake pkg-config git nginx nginx-dev libhiredis-dev libcurl4-openssl-dev
             nlohmann-json3-dev libgtest-dev libgmock-dev googletest redis-server redis-tools curl perl)
-TEST_PKGS=(libjson-pp-perl wrk valgrind)
+TEST_PKGS=(libjson-pp-perl libyaml-libyaml-perl wrk valgrind)
 
 need_packages() {
     local missing=() p
@@ -82,7 +82,7 @@ cmd_test() {
     cmd_build
     local failed=0
     log "unit tests (ctest)"
-    (cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)") || failed=1
+    ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j "$(nproc)" || failed=1
     if [[ -x $ROOT/terraform/tests/run.sh ]]; then
         log "infrastructure tests (terraform/tests/run.sh)"
         "$ROOT/terraform/tests/run.sh" "$BUILD_DIR" || failed=1
