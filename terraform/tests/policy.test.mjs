@@ -1,0 +1,341 @@
+// Structural policy rules over every .tf and .pkr.hcl in terraform/ and packer/, parsed with
+// @cdktf/hcl2json. They stand in for tflint/tfsec/checkov (not installable offline) and check the
+// promises docs/deploy.md makes. Run: node --test terraform/tests/policy.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from '@cdktf/hcl2json';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TF_DIR = path.join(ROOT, 'terraform');
+const PACKER_DIR = path.join(ROOT, 'packer');
+
+function walk(dir, suffix, out = []) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === '.terraform' || e.name === 'node_modules') continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, suffix, out);
+    else if (e.name.endsWith(suffix)) out.push(p);
+  }
+  return out;
+}
+
+// Merge parsed files per directory (a Terraform module / Packer template is a directory).
+function mergeInto(dst, src) {
+  for (const [k, v] of Object.entries(src)) {
+    if (Array.isArray(v)) dst[k] = (dst[k] ?? []).concat(v);
+    else if (v && typeof v === 'object') mergeInto((dst[k] ??= {}), v);
+    else dst[k] = v;
+  }
+  return dst;
+}
+
+const tfFiles = walk(TF_DIR, '.tf');
+const pkrFiles = walk(PACKER_DIR, '.pkr.hcl');
+const dirs = {}; // relative dir -> { json, text }
+for (const f of [...tfFiles, ...pkrFiles]) {
+  const src = fs.readFileSync(f, 'utf8');
+  const json = await parse(path.basename(f), src); // throws on bad HCL
+  const d = path.relative(ROOT, path.dirname(f));
+  dirs[d] ??= { json: {}, text: '' };
+  mergeInto(dirs[d].json, json);
+  dirs[d].text += '\n' + src.split('\n').filter((l) => !/^\s*(#|\/\/)/.test(l)).join('\n');
+}
+const tfDirs = Object.keys(dirs).filter((d) => d.startsWith('terraform/'));
+const mod = (name) => dirs[`terraform/modules/${name}`].json;
+const env = (name) => dirs[`terraform/envs/${name}`].json;
+const ENVS = ['staging', 'prod'];
+
+// All resources of a type across terraform/: [{ dir, name, body }]
+function resources(type) {
+  const out = [];
+  for (const d of tfDirs) {
+    for (const [name, bodies] of Object.entries(dirs[d].json.resource?.[type] ?? {})) {
+      for (const body of bodies) out.push({ dir: d, name, body });
+    }
+  }
+  return out;
+}
+function varDefault(dir, name) {
+  const v = dirs[dir].json.variable?.[name]?.[0];
+  assert.ok(v, `${dir}: variable ${name} not declared`);
+  return v.default;
+}
+// Literal value, or the default of the variable it names (within the same module).
+function resolve(dir, value) {
+  const m = typeof value === 'string' && value.match(/^\$\{var\.([\w-]+)\}$/);
+  return m ? varDefault(dir, m[1]) : value;
+}
+const first = (x) => (Array.isArray(x) ? x[0] : x);
+
+test('every .tf and .pkr.hcl parses', () => {
+  assert.ok(tfFiles.length >= 30, `only ${tfFiles.length} .tf files found`);
+  assert.ok(pkrFiles.length >= 3, `only ${pkrFiles.length} .pkr.hcl files found`);
+});
+
+test('every var.X used is declared in its module', () => {
+  for (const d of tfDirs) {
+    const declared = new Set(Object.keys(dirs[d].json.variable ?? {}));
+    const used = new Set([...dirs[d].text.matchAll(/\bvar\.([A-Za-z_][\w-]*)/g)].map((m) => m[1]));
+    for (const u of used) assert.ok(declared.has(u), `${d}: var.${u} is not declared`);
+  }
+});
+
+test('Terraform and providers are pinned; no registry modules', () => {
+  for (const d of tfDirs) {
+    const j = dirs[d].json;
+    const usesAws = /resource "aws_|data "aws_/.test(dirs[d].text);
+    if (!usesAws && !d.includes('envs/')) continue;
+    const tf = (j.terraform ?? []).find((t) => t.required_version);
+    assert.ok(tf?.required_version, `${d}: required_version`);
+    const aws = first(tf.required_providers)?.aws;
+    assert.ok(aws?.source === 'hashicorp/aws' && aws?.version, `${d}: aws provider pinned`);
+  }
+  for (const d of tfDirs) {
+    for (const [name, calls] of Object.entries(dirs[d].json.module ?? {})) {
+      assert.match(calls[0].source, /^\.\.?\//, `${d}: module ${name} must be a local module`);
+    }
+  }
+});
+
+test('launch template: IMDSv2 required, hop limit 1, no key pair, no public IP, encrypted root', () => {
+  const lts = resources('aws_launch_template');
+  assert.ok(lts.length > 0);
+  for (const { dir, name, body } of lts) {
+    const md = first(body.metadata_options);
+    assert.equal(md?.http_tokens, 'required', `${name}: http_tokens`);
+    assert.equal(md?.http_put_response_hop_limit, 1, `${name}: hop limit`);
+    assert.equal(body.key_name, undefined, `${name}: no key_name (Session Manager instead of SSH)`);
+    const ni = first(body.network_interfaces);
+    assert.equal(ni?.associate_public_ip_address, false, `${name}: no public IP`);
+    for (const bd of body.block_device_mappings ?? []) {
+      assert.equal(first(bd.ebs)?.encrypted, true, `${name}: encrypted EBS`);
+    }
+    assert.match(body.image_id, /^\$\{var\.ami_id\}$/, `${name}: AMI from var.ami_id only`);
+    assert.equal(body.update_default_version, true);
+    void dir;
+  }
+});
+
+test('no public IPs on nodes or Redis; no stand-alone instances; no AMI lookups in Terraform', () => {
+  assert.equal(resources('aws_instance').length, 0);
+  for (const { name, body } of resources('aws_subnet')) {
+    assert.equal(body.map_public_ip_on_launch, false, `subnet ${name}: map_public_ip_on_launch`);
+  }
+  for (const d of tfDirs) {
+    assert.doesNotMatch(dirs[d].text, /associate_public_ip_address\s*=\s*true/, d);
+    assert.equal(dirs[d].json.data?.aws_ami, undefined, `${d}: data "aws_ami" would pick an untested AMI`);
+  }
+});
+
+test('ASG: latest_version (never $Latest), ELB health checks with grace, rolling refresh with rollback', () => {
+  const asgs = resources('aws_autoscaling_group');
+  assert.ok(asgs.length > 0);
+  for (const d of tfDirs) assert.doesNotMatch(dirs[d].text, /\$Latest|\$Default/, `${d}: $Latest/$Default`);
+  for (const { dir, name, body } of asgs) {
+    const lt = first(body.launch_template);
+    assert.match(lt.version, /^\$\{aws_launch_template\.[\w-]+\.latest_version\}$/, `${name}: version`);
+    assert.equal(body.health_check_type, 'ELB', `${name}: health_check_type`);
+    assert.ok(resolve(dir, body.health_check_grace_period) >= 60, `${name}: grace period`);
+    assert.ok(body.target_group_arns, `${name}: attached to the target group`);
+    assert.ok(resolve(dir, body.min_size) >= 2, `${name}: default min_size >= 2`);
+    const ir = first(body.instance_refresh);
+    assert.equal(ir?.strategy, 'Rolling');
+    const pref = first(ir.preferences);
+    assert.equal(pref.auto_rollback, true, `${name}: auto_rollback`);
+    assert.ok(resolve(dir, pref.min_healthy_percentage) >= 90, `${name}: min_healthy_percentage`);
+    assert.ok(resolve(dir, pref.max_healthy_percentage) > 100, `${name}: launch before terminate`);
+    const alarms = first(pref.alarm_specification)?.alarms ?? [];
+    assert.ok(alarms.some((a) => /alb_5xx/.test(a)), `${name}: rollback on ALB 5xx alarm`);
+    assert.ok(first(body.instance_maintenance_policy), `${name}: instance_maintenance_policy`);
+    assert.ok(first(body.lifecycle)?.ignore_changes?.some((x) => /desired_capacity/.test(x)), `${name}: ignore desired`);
+    assert.match(body.vpc_zone_identifier, /private_subnet_ids/, `${name}: private subnets only`);
+  }
+  const policies = resources('aws_autoscaling_policy');
+  assert.ok(policies.some((p) => p.body.policy_type === 'TargetTrackingScaling'), 'target tracking scaling');
+});
+
+test('security groups chain ALB -> nodes -> Redis; only the ALB is open to the internet; no SSH', () => {
+  for (const { name, body } of resources('aws_security_group')) {
+    assert.equal(body.ingress, undefined, `${name}: use aws_vpc_security_group_ingress_rule, not inline rules`);
+    assert.equal(body.egress, undefined, `${name}: use aws_vpc_security_group_egress_rule, not inline rules`);
+  }
+  for (const { dir, name, body } of resources('aws_vpc_security_group_ingress_rule')) {
+    const world = body.cidr_ipv4 === '0.0.0.0/0' || body.cidr_ipv6 === '::/0' ||
+      /0\.0\.0\.0\/0|::\/0/.test(JSON.stringify(body));
+    if (world) assert.equal(dir, 'terraform/modules/alb', `${dir} ${name}: open to the internet`);
+    assert.ok(![22, '22'].includes(body.from_port), `${name}: SSH`);
+  }
+  const node = resources('aws_vpc_security_group_ingress_rule').filter((r) => r.dir.endsWith('app_asg'));
+  assert.ok(node.length > 0 && node.every((r) => r.body.referenced_security_group_id === '${var.alb_security_group_id}'),
+    'node ingress only from the ALB security group');
+  const redis = resources('aws_vpc_security_group_ingress_rule').filter((r) => r.dir.endsWith('redis'));
+  assert.ok(redis.length > 0 && redis.every((r) => r.body.referenced_security_group_id && !r.body.cidr_ipv4),
+    'Redis ingress only from referenced security groups');
+  const albEgress = resources('aws_vpc_security_group_egress_rule')
+    .filter((r) => r.body.security_group_id === '${var.alb_security_group_id}');
+  assert.ok(albEgress.length > 0 && albEgress.every((r) => r.body.referenced_security_group_id),
+    'ALB egress only to the node security group');
+  for (const { body } of resources('aws_vpc_security_group_egress_rule').filter((r) => r.dir.endsWith('alb'))) {
+    assert.fail(`ALB module must not open egress itself: ${JSON.stringify(body)}`);
+  }
+});
+
+test('IAM: no "*" or service-wide actions, no "*" resources in Allow; wildcard principals only in Deny', () => {
+  for (const d of tfDirs) {
+    for (const [name, docs] of Object.entries(dirs[d].json.data?.aws_iam_policy_document ?? {})) {
+      for (const st of docs[0].statement ?? []) {
+        const effect = st.effect ?? 'Allow';
+        const principals = (st.principals ?? []).flatMap((p) => p.identifiers);
+        if (effect === 'Allow') {
+          for (const a of st.actions ?? []) assert.ok(a !== '*' && !a.endsWith(':*'), `${d} ${name}: action ${a}`);
+          for (const r of st.resources ?? []) assert.notEqual(r, '*', `${d} ${name}: resource *`);
+          assert.ok(!principals.includes('*'), `${d} ${name}: Allow to principal *`);
+        }
+        assert.equal(st.not_actions, undefined, `${d} ${name}: not_actions`);
+      }
+    }
+    assert.doesNotMatch(dirs[d].text, /AdministratorAccess|PowerUserAccess|FullAccess/, `${d}: broad managed policy`);
+    assert.doesNotMatch(dirs[d].text, /Action\s*=\s*"\*"|"ssm:\*"|"kms:\*"/, `${d}: wildcard action`);
+  }
+  const inline = resources('aws_iam_role_policy');
+  for (const { dir, name, body } of inline) {
+    assert.match(body.policy, /^\$\{(data\.aws_iam_policy_document\.[\w-]+\.json|var\.instance_policy_json)\}$/,
+      `${dir} ${name}: policies come from policy documents or app_config (tested there)`);
+  }
+});
+
+test('ALB: HTTP only redirects to HTTPS, TLS 1.3 policy, invalid headers dropped, logs, protection', () => {
+  const dir = 'terraform/modules/alb';
+  const lb = resources('aws_lb')[0].body;
+  assert.equal(lb.drop_invalid_header_fields, true);
+  assert.equal(resolve(dir, lb.enable_deletion_protection), true, 'deletion protection by default');
+  assert.equal(first(lb.access_logs).enabled, true, 'access logs');
+  assert.equal(lb.internal, false);
+  const listeners = resources('aws_lb_listener');
+  const http = listeners.find((l) => l.body.port === 80)?.body;
+  const https = listeners.find((l) => l.body.port === 443)?.body;
+  assert.equal(http.protocol, 'HTTP');
+  const act = first(http.default_action);
+  assert.equal(act.type, 'redirect', 'port 80 only redirects');
+  assert.deepEqual(
+    { protocol: first(act.redirect).protocol, status: first(act.redirect).status_code },
+    { protocol: 'HTTPS', status: 'HTTP_301' });
+  assert.equal(https.protocol, 'HTTPS');
+  assert.match(resolve(dir, https.ssl_policy), /^ELBSecurityPolicy-TLS13-/);
+  assert.match(https.certificate_arn, /aws_acm_certificate_validation/, 'DNS-validated certificate');
+  assert.equal(listeners.length, 2, 'exactly the two listeners');
+});
+
+test('target group health check path and port match the production nginx config', () => {
+  const dir = 'terraform/modules/alb';
+  const tg = resources('aws_lb_target_group')[0].body;
+  const hc = first(tg.health_check);
+  const hcPath = resolve(dir, hc.path);
+  assert.equal(hcPath, '/health');
+  const conf = fs.readFileSync(path.join(ROOT, 'conf/nginx.prod.conf'), 'utf8');
+  assert.match(conf, new RegExp(`location = ${hcPath} \\{[^}]*gist_health;`), 'nginx serves gist_health there');
+  const port = resolve(dir, tg.port);
+  assert.match(conf, new RegExp(`listen ${port}\\b`), `nginx listens on the target group port ${port}`);
+  assert.equal(varDefault('terraform/modules/app_asg', 'app_port'), port, 'node SG opens the same port');
+  assert.ok(hc.matcher.split(',').includes('200'));
+});
+
+test('encryption everywhere: EBS, AMI, ElastiCache at rest + in transit, S3, KMS rotation', () => {
+  for (const { name, body } of resources('aws_elasticache_replication_group')) {
+    assert.equal(body.at_rest_encryption_enabled, true, name);
+    assert.equal(body.transit_encryption_enabled, true, name);
+    assert.equal(body.transit_encryption_mode, 'required', name);
+    assert.match(body.auth_token, /^\$\{random_password\.[\w-]+\.result\}$/, `${name}: auth_token generated`);
+    assert.equal(body.multi_az_enabled, true, name);
+    assert.equal(body.automatic_failover_enabled, true, name);
+    assert.equal(first(body.lifecycle)?.prevent_destroy, true, name);
+  }
+  const sse = resources('aws_s3_bucket_server_side_encryption_configuration').map((r) => r.body.bucket);
+  for (const { name } of resources('aws_s3_bucket')) {
+    assert.ok(sse.some((b) => b.includes(`aws_s3_bucket.${name}.`)), `bucket ${name}: encryption`);
+  }
+  const pab = resources('aws_s3_bucket_public_access_block');
+  assert.equal(pab.length, resources('aws_s3_bucket').length, 'every bucket blocks public access');
+  for (const { name, body } of resources('aws_kms_key')) assert.equal(body.enable_key_rotation, true, name);
+});
+
+test('SSM parameters are SecureString with the app key; values set out of band are ignored', () => {
+  const params = resources('aws_ssm_parameter');
+  assert.ok(params.length >= 2);
+  for (const { name, body } of params) {
+    assert.equal(body.type, 'SecureString', name);
+    assert.ok(body.key_id, `${name}: customer managed KMS key`);
+    if (typeof body.value === 'string' && !body.value.startsWith('${')) {
+      const ignored = (first(body.lifecycle)?.ignore_changes ?? []).map((x) => x.replace(/^\$\{(.*)\}$/, '$1'));
+      assert.ok(ignored.includes('value'), `${name}: literal placeholder must ignore_changes`);
+    }
+  }
+});
+
+test('outputs never expose secrets', () => {
+  for (const d of tfDirs) {
+    for (const [name, outs] of Object.entries(dirs[d].json.output ?? {})) {
+      const v = JSON.stringify(outs[0].value);
+      assert.doesNotMatch(v,
+        /random_password|replication_group\.[\w-]+\.auth_token|aws_ssm_parameter\.[\w-]+\.(value|insecure_value)\b/,
+        `${d}: output ${name}`);
+    }
+  }
+});
+
+test('state: S3 backend with use_lockfile and encryption, no DynamoDB; default_tags', () => {
+  for (const e of ENVS) {
+    const s3 = first(first(env(e).terraform.filter((t) => t.backend))?.backend.s3);
+    assert.ok(s3, `${e}: s3 backend`);
+    assert.equal(s3.use_lockfile, true, `${e}: use_lockfile`);
+    assert.equal(s3.encrypt, true, `${e}: encrypt`);
+    assert.equal(s3.dynamodb_table, undefined, `${e}: DynamoDB locking is deprecated`);
+    assert.match(s3.key, new RegExp(`^${e}/`), `${e}: own state key`);
+    assert.ok(first(env(e).provider.aws).default_tags, `${e}: default_tags`);
+  }
+});
+
+test('environments: >= 2 AZs everywhere; prod: per-AZ NAT, >= 2 nodes and Redis nodes, protection on', () => {
+  for (const e of ENVS) {
+    const m = env(e).module;
+    assert.ok(m.network[0].az_count >= 2, `${e}: az_count`);
+    assert.ok(m.app[0].min_size >= 2, `${e}: min_size`);
+    assert.ok((m.redis[0].num_cache_clusters ?? 2) >= 2, `${e}: Redis replicas`);
+    assert.match(m.app[0].ami_id, /^\$\{var\.ami_id\}$/, `${e}: AMI from the Packer manifest via -var`);
+  }
+  const p = env('prod').module;
+  assert.equal(p.network[0].single_nat_gateway, false, 'prod: NAT gateway per AZ');
+  assert.equal(p.alb[0].deletion_protection, true, 'prod: ALB deletion protection');
+  assert.equal(p.redis[0].apply_immediately, false, 'prod: Redis changes in the maintenance window');
+  assert.ok(p.app[0].refresh_min_healthy_percentage >= 90);
+});
+
+test('Packer: official Debian 12, IMDSv2 (instance and AMI), encrypted, no public IP, manifest', () => {
+  const j = dirs.packer.json;
+  const src = j.source['amazon-ebs'].node[0];
+  const filt = first(src.source_ami_filter);
+  assert.deepEqual(filt.owners.map((o) => resolve('packer', o)), ['136693071363']);
+  assert.match(filt.filters.name, /^debian-12-amd64-/);
+  assert.equal(first(src.metadata_options).http_tokens, 'required');
+  assert.equal(src.imds_support, 'v2.0');
+  assert.equal(src.encrypt_boot, true);
+  assert.equal(src.associate_public_ip_address, false);
+  assert.equal(src.ssh_interface, 'session_manager');
+  assert.ok(src.tags.GitSha && src.tags.BaseAMI, 'AMI tags');
+  const b = j.build[0];
+  assert.ok(b['post-processor'].manifest, 'manifest post-processor');
+  const provs = [].concat(b.provisioner); // hcl2json: { shell: [...], file: [...] }
+  const shells = provs.flatMap((p) => p.shell ?? []);
+  assert.ok(shells.some((s) => /scripts\/provision\.sh/.test(s.script)), 'provision.sh');
+  // The boot test stages the same files as Packer: every packer/files/* and both conf files.
+  const files = provs.flatMap((p) => p.file ?? []).flatMap((f) => f.sources);
+  for (const f of fs.readdirSync(path.join(PACKER_DIR, 'files'))) {
+    assert.ok(files.some((s) => s.endsWith(`/files/${f}`)), `packer uploads files/${f}`);
+  }
+  for (const c of ['nginx.prod.conf', 'redis-tunnel.conf']) {
+    assert.ok(files.some((s) => s.endsWith(`/conf/${c}`)), `packer uploads conf/${c}`);
+  }
+});
