@@ -23,6 +23,10 @@ my ($redis, $stub, $ng) = $t->setup(scenario => { users => {
     small  => { gists => \@small, page_size => 3 },
     capped => { gists => [StubGitHub::make_gists('capped', 250)] },
 } });
+# Another origin, which a Link header of the first stub points to for user "elsewhere".
+my $other = $t->stub({ users => { elsewhere => { gists => [StubGitHub::make_gists('elsewhere', 5)] } } });
+$stub->set_user(elsewhere => { gists => [StubGitHub::make_gists('elsewhere', 5)], page_size => 2,
+                               link_base => $other->url });
 
 # What the stub answers for a target right now (its ETag), asked directly.
 sub etag_of {
@@ -94,6 +98,12 @@ is($st, 200, 'big after a deletion: 200');
 ok(!grep({ $_->{id} eq $big[0]{id} } @{ $j->{old_gists} || [] }, @{ $j->{new_gists} || [] }),
    'a gist gone from GitHub is not reported');
 is(scalar @{ $j->{old_gists} || [] }, 251, '251 remaining, all old');
+
+# --- Link rel="next" is only followed on the configured API origin -------------------------
+($st, $h, $body, $j) = $ng->http(POST => '/user/elsewhere');
+ok(defined $st, 'elsewhere: answered (' . ($st // 'none') . ')');
+is(scalar(my @o = $other->requests), 0, 'a Link to another origin is not followed');
+is($stub->count_for('elsewhere'), 1, 'elsewhere: only the first page asked of the API origin');
 
 # --- gist_github_max_pages 2 -----------------------------------------------------------------
 my $ng2 = $t->nginx(max_pages => 2)->run;

@@ -21,6 +21,7 @@ package StubGitHub;
 #               delay       => 3,          # seconds before answering (fractions fine)
 #               close       => 1,          # close the connection without answering (after delay)
 #               headers     => { 'x-foo' => 'bar' },  # extra response headers
+#               link_base   => 'http://127.0.0.1:9', # Link URLs on another origin (default: the stub's own)
 #           },
 #       },
 #   });
@@ -218,6 +219,7 @@ sub _serve {
     $SIG{PIPE} = 'IGNORE';
     while (1) {
         my $c = $listen->accept or next;
+        $self->_scenario_cached;    # children inherit the decoded scenario
         my $pid = fork;
         if (!defined $pid) { close $c; sleep 0.01; next }
         if ($pid == 0) {
@@ -356,9 +358,21 @@ sub _error {
     return { status => $status, headers => \@h, body => $JSON->encode($b), delay => $u->{delay} };
 }
 
+# The scenario, decoded again only when the file changed (checked on every call).
+sub _scenario_cached {
+    my ($self) = @_;
+    my @st = Time::HiRes::stat($self->{scenario_file});
+    my $key = @st ? join(':', @st[0, 1, 7, 9]) : '';
+    if (!defined $self->{sc_key} || $self->{sc_key} ne $key) {
+        $self->{sc} = $self->scenario;
+        $self->{sc_key} = $key;
+    }
+    return $self->{sc};
+}
+
 sub _respond {
     my ($self, $req, $path, $q, $login) = @_;
-    my $sc = $self->scenario;
+    my $sc = $self->_scenario_cached;
     my $users = $sc->{users} || {};
     my ($u) = defined $login ? (map { $users->{$_} } grep { lc $_ eq lc $login } keys %$users) : ();
     if (!$u || $req->{method} ne 'GET') {
@@ -404,7 +418,8 @@ sub _respond {
     }
 
     if ($last > 1) {
-        my $mk = sub { "<$self->{url}$path?per_page=$req_pp&page=$_[0]>; rel=\"$_[1]\"" };
+        my $base = $u->{link_base} // $self->{url};
+        my $mk = sub { "<$base$path?per_page=$req_pp&page=$_[0]>; rel=\"$_[1]\"" };
         my @links;
         push @links, $mk->($page - 1, 'prev') if $page > 1 && $page <= $last + 1;
         push @links, $mk->($page + 1, 'next') if $page < $last;
