@@ -1,5 +1,8 @@
 #include "gist/api.hpp"
 
+#include "gist/deal_note.hpp"
+#include "gist/deal_outbox.hpp"
+#include "gist/deal_title.hpp"
 #include "gist/gist_store.hpp"
 #include "gist/github_gist_lister.hpp"
 #include "gist/login.hpp"
@@ -8,6 +11,7 @@
 #include <exception>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -24,11 +28,28 @@ ApiResponse redis_unavailable() {
 
 bool is_get(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
-json gists_json(std::vector<Gist> gists) {
+json deal_json(const DealStatus& status) {
+    switch (status.kind) {
+    case DealStatus::Kind::created:
+        return {{"status", "created"}, {"id", status.deal_id}};
+    case DealStatus::Kind::pending:
+        return {{"status", "pending"}};
+    case DealStatus::Kind::failed:
+        return {{"status", "failed"}, {"error", status.error}};
+    default:
+        return nullptr;
+    }
+}
+
+// Newest first; each gist with its deal (null when deals are off or the gist has none).
+json gists_json(std::vector<Gist> gists, const std::unordered_map<std::string, DealStatus>& deals) {
     sort_newest_first(gists);
     auto out = json::array();
     for (const auto& g : gists) {
-        out.push_back(to_json(g));
+        auto item = to_json(g);
+        auto it = deals.find(g.id);
+        item["deal"] = it == deals.end() ? json(nullptr) : deal_json(it->second);
+        out.push_back(std::move(item));
     }
     return out;
 }
@@ -62,9 +83,18 @@ struct Api::Impl {
     Logger& log;
     ApiSettings settings;
     GistStore store;
+    DealOutbox outbox;
 
     Impl(EventLoop& l, HttpClient& h, RedisClient& r, Logger& lg, ApiSettings s)
-        : loop(l), http(h), redis(r), log(lg), settings(std::move(s)), store(redis, settings.redis_prefix) {}
+        : loop(l),
+          http(h),
+          redis(r),
+          log(lg),
+          settings(std::move(s)),
+          store(redis, settings.redis_prefix),
+          outbox(redis, settings.redis_prefix, "api") {}
+
+    bool deals_on() const { return settings.deals != DealsMode::off; }
 };
 
 namespace {
@@ -144,8 +174,20 @@ public:
     using Operation::Operation;
     void run() override {
         api_.store.ping(guarded([](Operation& op, bool up) {
-            static_cast<Health&>(op).finish(json_response(up ? 200 : 503, {{"status", up ? "ok" : "degraded"},
-                                                                            {"redis", up ? "up" : "down"}}));
+            auto& self = static_cast<Health&>(op);
+            json body{{"status", up ? "ok" : "degraded"},
+                      {"redis", up ? "up" : "down"},
+                      {"pipedrive", self.api_.deals_on() ? "on" : "off"}};
+            if (!up || !self.api_.deals_on()) {
+                self.finish(json_response(up ? 200 : 503, body));
+                return;
+            }
+            self.api_.outbox.counts(self.guarded([body](Operation& o, bool ok, OutboxCounts counts) mutable {
+                if (ok) {
+                    body["deals"] = {{"queued", counts.queued}, {"retrying", counts.retrying}, {"dead", counts.dead}};
+                }
+                static_cast<Health&>(o).finish(json_response(200, body));
+            }));
         }));
     }
 };
@@ -172,6 +214,27 @@ public:
     }
 };
 
+// Reads the deal status of every gist (when deals are on) and hands them to `then`.
+template <typename Self, typename Then>
+void with_deals(Self& self, Api::Impl& api, std::vector<std::string> ids, Then then) {
+    if (!api.deals_on()) {
+        then(self, std::unordered_map<std::string, DealStatus>{});
+        return;
+    }
+    api.outbox.statuses(ids, self.guarded([ids, then](Operation& op, bool ok, std::vector<DealStatus> statuses) {
+        auto& me = static_cast<Self&>(op);
+        if (!ok) {
+            me.finish(redis_unavailable());
+            return;
+        }
+        std::unordered_map<std::string, DealStatus> deals;
+        for (std::size_t i = 0; i < ids.size() && i < statuses.size(); ++i) {
+            deals.emplace(ids[i], std::move(statuses[i]));
+        }
+        then(me, std::move(deals));
+    }));
+}
+
 class ShowUser final : public Operation {
 public:
     ShowUser(Api::Impl& api, Api::Callback done, std::string login)
@@ -188,33 +251,44 @@ public:
                 self.finish(error_response(404, "not_tracked", "'" + self.login_ + "' is not tracked"));
                 return;
             }
+            self.view_ = std::move(*view);
             GistListing listing;
-            listing.pages = view->record.pages;
-            auto gists = listing.all_gists();
-            std::unordered_map<std::string, std::string> first_seen;
-            for (std::size_t i = 0; i < gists.size() && i < view->first_seen.size(); ++i) {
-                first_seen[gists[i].id] = view->first_seen[i];
+            listing.pages = self.view_.record.pages;
+            self.gists_ = listing.all_gists();
+            std::vector<std::string> ids;
+            for (const auto& g : self.gists_) {
+                ids.push_back(g.id);
             }
-            sort_newest_first(gists);
-            auto items = json::array();
-            for (const auto& g : gists) {
-                auto item = to_json(g);
-                const auto& seen = first_seen[g.id];
-                item["first_seen_at"] = seen.empty() ? json() : json(seen);
-                items.push_back(std::move(item));
-            }
-            const auto& r = view->record;
-            self.finish(json_response(
-                200, {{"login", r.login},
-                      {"tracked_since", r.tracked_since},
-                      {"last_scanned_at", r.last_scanned_at.empty() ? json() : json(r.last_scanned_at)},
-                      {"gist_count", r.gist_count},
-                      {"gists", std::move(items)}}));
+            with_deals(self, self.api_, std::move(ids),
+                       [](ShowUser& me, std::unordered_map<std::string, DealStatus> deals) { me.answer(deals); });
         }));
     }
 
+    using Operation::guarded;
+    using Operation::finish;
+
 private:
+    void answer(const std::unordered_map<std::string, DealStatus>& deals) {
+        std::unordered_map<std::string, std::string> first_seen;
+        for (std::size_t i = 0; i < gists_.size() && i < view_.first_seen.size(); ++i) {
+            first_seen[gists_[i].id] = view_.first_seen[i];
+        }
+        auto items = gists_json(gists_, deals);
+        for (auto& item : items) {
+            const auto& seen = first_seen[item["id"].get<std::string>()];
+            item["first_seen_at"] = seen.empty() ? json() : json(seen);
+        }
+        const auto& r = view_.record;
+        finish(json_response(200, {{"login", r.login},
+                                   {"tracked_since", r.tracked_since},
+                                   {"last_scanned_at", r.last_scanned_at.empty() ? json() : json(r.last_scanned_at)},
+                                   {"gist_count", r.gist_count},
+                                   {"gists", std::move(items)}}));
+    }
+
     std::string login_;
+    UserView view_;
+    std::vector<Gist> gists_;
 };
 
 class Untrack final : public Operation {
@@ -243,7 +317,7 @@ private:
 };
 
 // POST /user/{login}: read the stored listing, list the gists on GitHub (conditional requests),
-// then commit atomically and report which gists are new.
+// commit atomically (with the deal jobs of new gists), wait a little for the deals, and report.
 class ScanUser final : public Operation {
 public:
     ScanUser(Api::Impl& api, Api::Callback done, std::string login)
@@ -255,6 +329,9 @@ public:
         }));
     }
 
+    using Operation::guarded;
+    using Operation::finish;
+
 private:
     void on_loaded(StoreResult<std::optional<UserRecord>> loaded) {
         if (auto* error = std::get_if<StoreError>(&loaded)) {
@@ -265,6 +342,11 @@ private:
         std::vector<StoredPage> previous;
         if (auto& record = std::get<std::optional<UserRecord>>(loaded)) {
             previous = std::move(record->pages);
+        }
+        for (const auto& page : previous) {
+            for (const auto& g : page.gists) {
+                known_.insert(g.id);
+            }
         }
         lister_ = std::make_unique<GithubGistLister>(api_.http, api_.settings.github, api_.loop);
         lister_->start(login_, std::move(previous), guarded([](Operation& op, GistListing listing) {
@@ -285,9 +367,15 @@ private:
         commit.login = login_;
         commit.scanned_at = format_rfc3339(api_.loop.now());
         commit.pages = std::move(listing.pages);
+        commit.deals = api_.settings.deals;
         commit.gist_ids.reserve(gists_.size());
         for (const auto& g : gists_) {
             commit.gist_ids.push_back(g.id);
+            // Only gists missing from the stored listing can be new (the stored ones were marked
+            // seen by the commit that stored them), so only they carry a deal's text.
+            if (commit.deals != DealsMode::off && !known_.count(g.id)) {
+                commit.candidates.push_back(DealCandidate{g.id, deal_title(g, login_), deal_note_html(g, login_)});
+            }
         }
         scanned_at_ = commit.scanned_at;
         api_.store.commit_scan(commit, guarded([](Operation& op, StoreResult<CommitOutcome> committed) {
@@ -301,23 +389,72 @@ private:
             finish(redis_unavailable());
             return;
         }
-        const auto& outcome = std::get<CommitOutcome>(committed);
+        outcome_ = std::move(std::get<CommitOutcome>(committed));
+        bool any_new = false;
+        for (bool fresh : outcome_.is_new) {
+            any_new = any_new || fresh;
+        }
+        if (any_new && api_.deals_on() && api_.settings.jobs_queued) {
+            api_.settings.jobs_queued();
+        }
+        deadline_ = std::chrono::steady_clock::now() + api_.settings.deal_wait;
+        read_deals(any_new && api_.deals_on());
+    }
+
+    // Reads the deal statuses; while a new gist's deal is pending and the wait is not over, reads
+    // again a little later.
+    void read_deals(bool wait_for_new) {
+        std::vector<std::string> ids;
+        for (const auto& g : gists_) {
+            ids.push_back(g.id);
+        }
+        with_deals(*this, api_, std::move(ids),
+                   [wait_for_new](ScanUser& me, std::unordered_map<std::string, DealStatus> deals) {
+                       if (wait_for_new && me.new_deals_pending(deals) &&
+                           std::chrono::steady_clock::now() < me.deadline_) {
+                           me.poll_ = me.api_.loop.make_timer(
+                               me.guarded([](Operation& op) { static_cast<ScanUser&>(op).read_deals(true); }));
+                           me.poll_->arm(std::chrono::milliseconds(100));
+                           return;
+                       }
+                       me.answer(deals);
+                   });
+    }
+
+    bool new_deals_pending(const std::unordered_map<std::string, DealStatus>& deals) const {
+        for (std::size_t i = 0; i < gists_.size(); ++i) {
+            if (!outcome_.is_new[i]) {
+                continue;
+            }
+            auto it = deals.find(gists_[i].id);
+            if (it != deals.end() && it->second.kind == DealStatus::Kind::pending) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void answer(const std::unordered_map<std::string, DealStatus>& deals) {
         std::vector<Gist> fresh, old;
         for (std::size_t i = 0; i < gists_.size(); ++i) {
-            (outcome.is_new[i] ? fresh : old).push_back(std::move(gists_[i]));
+            (outcome_.is_new[i] ? fresh : old).push_back(std::move(gists_[i]));
         }
-        finish(json_response(outcome.newly_tracked ? 201 : 200,
+        finish(json_response(outcome_.newly_tracked ? 201 : 200,
                              {{"login", login_},
-                              {"tracked_since", outcome.tracked_since},
+                              {"tracked_since", outcome_.tracked_since},
                               {"scanned_at", scanned_at_},
-                              {"new_gists", gists_json(std::move(fresh))},
-                              {"old_gists", gists_json(std::move(old))}}));
+                              {"new_gists", gists_json(std::move(fresh), deals)},
+                              {"old_gists", gists_json(std::move(old), deals)}}));
     }
 
     std::string login_;
     std::string scanned_at_;
     std::vector<Gist> gists_;
+    std::unordered_set<std::string> known_;
+    CommitOutcome outcome_;
     std::unique_ptr<GithubGistLister> lister_;
+    std::unique_ptr<Timer> poll_;
+    std::chrono::steady_clock::time_point deadline_;
 };
 
 class CallHandle final : public ApiCall {

@@ -10,17 +10,35 @@ namespace gist {
 
 namespace {
 
-// KEYS: users, user, seen. ARGV: login, now, pages JSON, gist count, gist ids…
-// One script, so that "tracked", "seen" and the stored listing change together or not at all,
-// and two scans racing on any worker or instance never both see a gist as new.
+// KEYS: users, user, seen, deals:ready. ARGV: login, now, pages JSON, gist count, deals mode
+// (off|deal|skip), deal job key prefix, n candidates, n × (id, title, note), other gist ids….
+// One script, so that "tracked", "seen", the stored listing and the deal jobs change together or
+// not at all, and two scans racing on any worker or instance never both see a gist as new.
+// Candidates are gists that were not in the user's stored listing: only they can be new, so only
+// they carry a deal's title and note.
 constexpr const char* kCommitScanScript = R"lua(
 local created = redis.call('HSETNX', KEYS[2], 'tracked_since', ARGV[2])
 redis.call('HSET', KEYS[2], 'login', ARGV[1], 'last_scanned_at', ARGV[2],
            'pages', ARGV[3], 'gist_count', ARGV[4])
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
+local jobs = ARGV[5] == 'deal' or (ARGV[5] == 'skip' and created == 0)
 local fresh = {}
-for i = 5, #ARGV do
+local n = tonumber(ARGV[7])
+local i = 8
+for _ = 1, n do
+  local id = ARGV[i]
+  local is_new = redis.call('HSETNX', KEYS[3], id, ARGV[2])
+  fresh[#fresh + 1] = is_new
+  if is_new == 1 and jobs then
+    redis.call('HSET', ARGV[6] .. id, 'state', 'pending', 'login', ARGV[1], 'title', ARGV[i + 1],
+               'note', ARGV[i + 2], 'attempts', 0, 'created_at', ARGV[2])
+    redis.call('XADD', KEYS[4], '*', 'gist', id)
+  end
+  i = i + 3
+end
+while i <= #ARGV do
   fresh[#fresh + 1] = redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[2])
+  i = i + 1
 end
 return {created, redis.call('HGET', KEYS[2], 'tracked_since'), fresh}
 )lua";
@@ -113,14 +131,42 @@ void GistStore::load_user(const std::string& login,
 }
 
 void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreResult<CommitOutcome>)> done) {
-    std::vector<std::string> argv{"EVAL", kCommitScanScript, "3", users_key(), user_key(commit.login), seen_key(),
-                                  commit.login, commit.scanned_at,
+    std::vector<std::string> argv{"EVAL", kCommitScanScript, "4", users_key(), user_key(commit.login), seen_key(),
+                                  prefix_ + "deals:ready", commit.login, commit.scanned_at,
                                   pages_to_json(commit.pages).dump(-1, ' ', false,
                                                                    nlohmann::json::error_handler_t::replace),
-                                  std::to_string(commit.gist_ids.size())};
-    argv.insert(argv.end(), commit.gist_ids.begin(), commit.gist_ids.end());
+                                  std::to_string(commit.gist_ids.size()),
+                                  commit.deals == DealsMode::off    ? "off"
+                                  : commit.deals == DealsMode::skip ? "skip"
+                                                                    : "deal",
+                                  prefix_ + "deal:", std::to_string(commit.candidates.size())};
+    // Candidates first (with their deal text), then the other ids; the reply follows that order.
+    std::unordered_map<std::string, std::size_t> position;
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < commit.gist_ids.size(); ++i) {
+        position.emplace(commit.gist_ids[i], i);
+    }
+    std::vector<bool> is_candidate(commit.gist_ids.size(), false);
+    for (const auto& c : commit.candidates) {
+        auto it = position.find(c.gist_id);
+        if (it == position.end() || is_candidate[it->second]) {
+            continue;
+        }
+        is_candidate[it->second] = true;
+        order.push_back(it->second);
+        argv.push_back(c.gist_id);
+        argv.push_back(c.title);
+        argv.push_back(c.note);
+    }
+    argv[13] = std::to_string(order.size());  // ARGV[7]: the candidate count
+    for (std::size_t i = 0; i < commit.gist_ids.size(); ++i) {
+        if (!is_candidate[i]) {
+            order.push_back(i);
+            argv.push_back(commit.gist_ids[i]);
+        }
+    }
     const std::size_t expected = commit.gist_ids.size();
-    redis_.command(std::move(argv), [done = std::move(done), expected](RedisResult result) {
+    redis_.command(std::move(argv), [done = std::move(done), expected, order = std::move(order)](RedisResult result) {
         if (auto failure = failure_text(result); !failure.empty()) {
             done(StoreError{failure});
             return;
@@ -133,9 +179,9 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
         CommitOutcome outcome;
         outcome.newly_tracked = to_int(v[0]) == 1;
         outcome.tracked_since = string_or_empty(v[1]);
-        outcome.is_new.reserve(expected);
-        for (const auto& flag : v[2].elements) {
-            outcome.is_new.push_back(to_int(flag) == 1);
+        outcome.is_new.assign(expected, false);
+        for (std::size_t k = 0; k < expected; ++k) {
+            outcome.is_new[order[k]] = to_int(v[2].elements[k]) == 1;
         }
         done(std::move(outcome));
     });

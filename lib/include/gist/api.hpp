@@ -4,11 +4,13 @@
 
 #include "gist/api_response.hpp"
 #include "gist/event_loop.hpp"
+#include "gist/gist_store.hpp"
 #include "gist/github_request.hpp"
 #include "gist/http_client.hpp"
 #include "gist/logger.hpp"
 #include "gist/redis_client.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,6 +31,12 @@ struct ApiSettings {
     GithubSettings github;
     std::string redis_prefix = "gist:";
     std::int64_t max_body_bytes = 64 * 1024;
+    // Pipedrive deals: off, or a deal per new gist (skip: not for a new user's existing gists).
+    DealsMode deals = DealsMode::off;
+    // How long POST /user waits for the deals of its new gists before answering "pending".
+    std::chrono::milliseconds deal_wait{2000};
+    // Called after a scan queued deal jobs (the local DealWorker starts on them at once).
+    std::function<void()> jobs_queued;
 };
 
 // A request in progress. Destroying it cancels the request: its callback never runs.

@@ -36,11 +36,23 @@ struct UserSummary {
     std::int64_t gist_count = 0;
 };
 
+enum class DealsMode { off, deal, skip };
+
+// A gist that may be new, with the deal to open if it is.
+struct DealCandidate {
+    std::string gist_id;
+    std::string title;
+    std::string note;
+};
+
 struct ScanCommit {
     std::string login;
     std::string scanned_at;          // RFC 3339
     std::vector<StoredPage> pages;
     std::vector<std::string> gist_ids;  // every gist of the listing, deduplicated
+    DealsMode deals = DealsMode::off;
+    // skip: no deals for the gists a newly tracked user already had
+    std::vector<DealCandidate> candidates;  // gists not in the stored listing (subset of gist_ids)
 };
 
 struct CommitOutcome {

@@ -1,0 +1,97 @@
+// The Redis side of the deal outbox: job hashes, the ready stream, delayed retries, the
+// dead-letter list and the person cache. Every mutation is one Lua script, so a job is always in
+// exactly one place. Design: docs/pipedrive-outbox.md.
+#pragma once
+
+#include "gist/redis_client.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gist {
+
+// A job as read (and leased) by one worker.
+struct DealJob {
+    std::string entry_id;   // stream entry in <P>deals:ready
+    std::string gist_id;
+    std::string login;
+    std::string title;
+    std::string note;
+    std::optional<std::int64_t> person_id;  // from the job or the per-login cache
+    std::optional<std::int64_t> deal_id;
+    std::optional<std::int64_t> note_id;
+    unsigned attempts = 0;
+    std::string intent_person, intent_deal, intent_note;  // RFC 3339 when a create may have happened
+};
+
+enum class TakeResult { ok, busy, gone, error };
+
+// What POST/GET /user show per gist.
+struct DealStatus {
+    enum class Kind { none, pending, created, failed };
+    Kind kind = Kind::none;
+    std::int64_t deal_id = 0;
+    std::string error;
+};
+
+struct OutboxCounts {
+    std::int64_t queued = 0, retrying = 0, dead = 0;
+};
+
+class DealOutbox {
+public:
+    DealOutbox(RedisClient& redis, std::string prefix, std::string consumer);
+
+    const std::string& consumer() const { return consumer_; }
+    std::string job_key(const std::string& gist_id) const { return prefix_ + "deal:" + gist_id; }
+    std::string ready_key() const { return prefix_ + "deals:ready"; }
+    std::string later_key() const { return prefix_ + "deals:later"; }
+    std::string dead_key() const { return prefix_ + "deals:dead"; }
+    std::string persons_key() const { return prefix_ + "persons"; }
+    static constexpr const char* group = "workers";
+
+    // XGROUP CREATE … 0 MKSTREAM (an existing group is fine).
+    void ensure_group(std::function<void(bool ok)> done);
+    // Moves jobs whose backoff is over back to the ready stream.
+    void promote_due(std::int64_t now_ms, std::function<void(bool ok)> done);
+    // New entries for this consumer (XREADGROUP), or entries idle longer than min_idle_ms
+    // (XAUTOCLAIM: a dead worker's). Pairs of (entry id, gist id). `nogroup` is set when the
+    // group is missing (Redis lost its data).
+    using Entries = std::vector<std::pair<std::string, std::string>>;
+    void read_new(int count, std::function<void(bool ok, bool nogroup, Entries)> done);
+    void claim_idle(int count, std::int64_t min_idle_ms, std::function<void(bool ok, Entries)> done);
+
+    // Leases the job for lease_ms and reads it.
+    void take(const std::string& entry_id, const std::string& gist_id, std::int64_t now_ms, std::int64_t lease_ms,
+              std::function<void(TakeResult, DealJob)> done);
+    // Renews the lease and sets/deletes job fields; also caches login → person id when given.
+    // ok=false when the lease is no longer ours (another worker took the job over).
+    void save(const DealJob& job, std::int64_t now_ms, std::int64_t lease_ms,
+              std::vector<std::pair<std::string, std::string>> set, std::vector<std::string> del,
+              std::optional<std::int64_t> cache_person, std::function<void(bool ok)> done);
+    void finish(const DealJob& job, const std::string& now_text, std::function<void(bool ok)> done);
+    // Back to the delayed set with attempts+1; `clear_intent` names an intent field a definite
+    // failure proved unneeded.
+    void reschedule(const DealJob& job, std::int64_t due_ms, const std::string& error, bool count_attempt,
+                    const std::string& clear_intent, std::function<void(bool ok)> done);
+    void dead_letter(const DealJob& job, const std::string& now_text, const std::string& reason,
+                     const std::string& detail, long status, std::function<void(bool ok)> done);
+
+    // Serialises person find-or-create per login across workers and instances.
+    void lock_person(const std::string& login, std::int64_t ttl_ms, std::function<void(bool locked)> done);
+    void unlock_person(const std::string& login);
+
+    void statuses(const std::vector<std::string>& gist_ids, std::function<void(bool ok, std::vector<DealStatus>)> done);
+    void counts(std::function<void(bool ok, OutboxCounts)> done);
+
+private:
+    RedisClient& redis_;
+    std::string prefix_;
+    std::string consumer_;
+};
+
+}  // namespace gist
