@@ -27,8 +27,9 @@ boot_prereqs() {
     command -v moto_server >/dev/null || { boot_skip_reason=$no_moto_reason; return 1; }
     need_apt debootstrap systemd-container openssl >/dev/null 2>&1 ||
         { boot_skip_reason="debootstrap/systemd-container not installable"; return 1; }
-    redis-server --help 2>&1 | grep -q -- '--tls-port' || ldd "$(command -v redis-server)" | grep -q libssl ||
-        { boot_skip_reason="redis-server has no TLS"; return 1; }
+    local libs
+    libs=$(ldd "$(command -v redis-server)" 2>&1)
+    [[ $libs == *libssl* ]] || { boot_skip_reason="redis-server has no TLS"; return 1; }
     ip netns add "$BOOT_NS" 2>/dev/null || { boot_skip_reason="cannot create a network namespace (ip netns add)"; return 1; }
     CLEANUPS+=("ip netns del $BOOT_NS 2>/dev/null")
     ip -n "$BOOT_NS" link set lo up || { boot_skip_reason="cannot bring up lo in the namespace"; return 1; }
@@ -100,7 +101,7 @@ t_boot_provision() {
     [[ -L $ROOTFS/etc/nginx/modules-enabled/50-mod-http-gist.conf ]] || { echo "module not enabled"; return 1; }
     cmp "$ROOTFS/usr/share/nginx/modules-available/mod-http-gist.conf" <(echo 'load_module modules/ngx_http_gist_module.so;') || return 1
     [[ ! -e $ROOTFS/etc/gist/github_token && ! -e $ROOTFS/etc/gist/redis_auth_token ]] || { echo "secrets baked into the image"; return 1; }
-    chroot "$ROOTFS" apt-mark showhold | grep -qx nginx || { echo "nginx not held"; return 1; }
+    chroot "$ROOTFS" apt-mark showhold | grep -x nginx >/dev/null || { echo "nginx not held"; return 1; }
     local u
     for u in gist-secrets.service nginx-redis-tunnel.service nginx.service; do
         chroot "$ROOTFS" systemctl is-enabled "$u" || return 1
@@ -211,9 +212,9 @@ t_boot_ok() {
     [[ $(stat -c '%a %u' "$ROOTFS"/etc/gist/*_token | sort -u) == "600 0" ]] || { stat -c '%n %a %u' "$ROOTFS"/etc/gist/*; return 1; }
     # Workers unprivileged (www-data), the tunnel a separate, unprivileged nginx.
     in_node ps -eo user:20,group:20,args | grep nginx
-    in_node ps -eo user:20,args | grep -q '^www-data .*nginx: worker process' || return 1
+    in_node ps -eo user:20,args | grep '^www-data .*nginx: worker process' >/dev/null || return 1
     in_node ps -eo user:20,args | grep '^root .*nginx: worker' && { echo "root worker"; return 1; }
-    in_node ps -eo user:20,args | grep -q '^redis-tunnel .*nginx: master process.*redis-tunnel' || return 1
+    in_node ps -eo user:20,args | grep '^redis-tunnel .*nginx: master process.*redis-tunnel' >/dev/null || return 1
     [[ $(stat -c '%a %U %G' "$ROOTFS/run/redis-tunnel" 2>/dev/null || in_node stat -c '%a %U %G' /run/redis-tunnel) == "750 redis-tunnel gist-redis" ]] || return 1
     # Write access control: only GIST_WRITE_ALLOWED_CIDRS (the real client address comes from
     # X-Forwarded-For, trusted from the VPC range only).
@@ -233,8 +234,11 @@ t_boot_ok() {
     done
     echo "14 writes:$codes"
     [[ $codes == *429 ]] || return 1
+    body=$(ns_curl -X DELETE -H 'X-Forwarded-For: 192.0.2.11' http://127.0.0.1:8080/user/octocat)
+    echo "rate-limited body: $body"
+    [[ $body == '{"error":"rate_limited"}' ]] || return 1
     # JSON access log.
-    tail -n 1 "$ROOTFS/var/log/nginx/access.log" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d); sys.exit(0 if d["status"]==429 and d["remote_addr"]=="192.0.2.11" else 1)'
+    tail -n 1 "$ROOTFS/var/log/nginx/access.log" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d); sys.exit(0 if d["status"]==429 and d["remote_addr"]=="192.0.2.11" and d["method"]=="DELETE" else 1)'
 }
 
 t_boot_missing_param() {
@@ -244,7 +248,7 @@ t_boot_missing_param() {
     trap boot_stop EXIT
     wait_state gist-secrets.service failed 90 || { in_node systemctl --no-pager status gist-secrets; return 1; }
     in_node journalctl --no-pager -b -u gist-secrets -u nginx | tail -20
-    in_node journalctl --no-pager -b -u gist-secrets | grep -q 'cannot read SSM parameter /gist/boottest/pipedrive_token.*ParameterNotFound' || return 1
+    in_node journalctl --no-pager -b -u gist-secrets | grep 'cannot read SSM parameter /gist/boottest/pipedrive_token.*ParameterNotFound' >/dev/null || return 1
     sleep 2
     [[ $(in_node systemctl is-active nginx.service) != active ]] || { echo "nginx started without its secrets"; return 1; }
     code=$(ns_curl -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/health)

@@ -11,6 +11,7 @@
 #   GIST_INFRA_MODULE_SO  use this .so instead of BUILD_DIR's (development only)
 #   GIST_TEST_ONLY        run only the checks whose name contains this string
 #   GIST_TEST_NO_BOOT=1   skip the debootstrap + nspawn boot (reported as skipped)
+#   GIST_TEST_KEEP=1      keep the logs (and work files) of passing checks too
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +31,7 @@ CLEANUPS=()
 cleanup() {
     local c
     for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do c=${CLEANUPS[i]}; eval "$c" || true; done
-    rm -rf "$WORK"
+    if [[ -n ${GIST_TEST_KEEP:-} ]]; then echo "logs kept in $LOGS" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -64,7 +65,7 @@ apt_updated=0
 need_apt() {
     local missing=() p
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$p")
     done
     ((${#missing[@]})) || return 0
     if [[ $(id -u) -ne 0 ]]; then note "not root: cannot install ${missing[*]}"; return 1; fi
@@ -277,7 +278,7 @@ t_deb() {
     # The packaged .so loads into this nginx (same ABI) through the modules-available snippet.
     local d=$WORK/deb-load
     mkdir -p "$d/logs"
-    printf 'load_module %s/usr/lib/nginx/modules/ngx_http_gist_module.so;\nevents {}\nhttp { server { listen 127.0.0.1:1; location = /health { gist_health; } } }\n' \
+    printf 'load_module %s/usr/lib/nginx/modules/ngx_http_gist_module.so;\nevents {}\nhttp { gist_redis 127.0.0.1:6379; server { listen 127.0.0.1:1; location = /health { gist_health; } } }\n' \
         "$x" >"$d/nginx.conf"
     nginx -t -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log"
 }
