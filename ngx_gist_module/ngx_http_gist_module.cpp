@@ -10,18 +10,21 @@
 #include "ngx_http_gist_event_loop.hpp"
 
 #include <gist/api.hpp>
+#include <gist/deal_worker.hpp>
 #include <gist/http_client.hpp>
 #include <gist/redis_client.hpp>
 
 #include <curl/curl.h>
 
 #include <exception>
+#include <stdexcept>
 #include <memory>
 #include <string>
 
 
 static void *ngx_http_gist_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_gist_check_pipedrive(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf);
 static void *ngx_http_gist_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_gist_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
 static char *ngx_http_gist_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -32,9 +35,87 @@ static ngx_int_t ngx_http_gist_init_process(ngx_cycle_t *cycle);
 static void ngx_http_gist_exit_process(ngx_cycle_t *cycle);
 
 
+static std::string
+ngx_http_gist_string(const ngx_str_t &s)
+{
+    return s.len ? std::string(reinterpret_cast<const char *>(s.data), s.len) : std::string();
+}
+
+
+/* Throws std::invalid_argument for a value that is not a number. */
+static gist::PipedriveSettings
+ngx_http_gist_pipedrive_settings(ngx_http_gist_main_conf_t *gmcf)
+{
+    gist::PipedriveSettings  s;
+
+    s.api_url = ngx_http_gist_string(gmcf->pipedrive_api_url);
+    s.token = ngx_http_gist_string(gmcf->pipedrive_token);
+    s.timeout = std::chrono::milliseconds(gmcf->pipedrive_timeout);
+
+    if (gmcf->pipedrive_pipeline_id != NGX_CONF_UNSET) {
+        s.pipeline_id = gmcf->pipedrive_pipeline_id;
+    }
+
+    if (gmcf->pipedrive_stage_id != NGX_CONF_UNSET) {
+        s.stage_id = gmcf->pipedrive_stage_id;
+    }
+
+    if (gmcf->pipedrive_owner_id != NGX_CONF_UNSET) {
+        s.owner_id = gmcf->pipedrive_owner_id;
+    }
+
+    if (gmcf->pipedrive_value.data) {
+        std::size_t  used;
+        std::string  text = ngx_http_gist_string(gmcf->pipedrive_value);
+
+        s.value = std::stod(text, &used);
+        if (used != text.size()) {
+            throw std::invalid_argument("\"gist_pipedrive_value\" must be a number");
+        }
+    }
+
+    if (gmcf->pipedrive_currency.data) {
+        s.currency = ngx_http_gist_string(gmcf->pipedrive_currency);
+    }
+
+    if (gmcf->pipedrive_visible_to != NGX_CONF_UNSET) {
+        s.visible_to = static_cast<int>(gmcf->pipedrive_visible_to);
+    }
+
+    return s;
+}
+
+
 static ngx_conf_num_bounds_t  ngx_http_gist_max_pages_bounds = {
     ngx_conf_check_num_bounds, 1, 1000
 };
+
+
+#define NGX_HTTP_GIST_EXISTING_DEAL  1
+#define NGX_HTTP_GIST_EXISTING_SKIP  2
+
+static ngx_conf_enum_t  ngx_http_gist_existing_gists[] = {
+    { ngx_string("deal"), NGX_HTTP_GIST_EXISTING_DEAL },
+    { ngx_string("skip"), NGX_HTTP_GIST_EXISTING_SKIP },
+    { ngx_null_string, 0 }
+};
+
+static ngx_conf_num_bounds_t  ngx_http_gist_concurrency_bounds = {
+    ngx_conf_check_num_bounds, 1, 256
+};
+
+static ngx_conf_num_bounds_t  ngx_http_gist_attempts_bounds = {
+    ngx_conf_check_num_bounds, 0, 1000000
+};
+
+
+#define ngx_http_gist_main_directive(name, set, field, post)                  \
+    { ngx_string(name),                                                       \
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,                                      \
+      set,                                                                    \
+      NGX_HTTP_MAIN_CONF_OFFSET,                                              \
+      offsetof(ngx_http_gist_main_conf_t, field),                             \
+      post }
 
 
 static ngx_command_t  ngx_http_gist_commands[] = {
@@ -87,6 +168,39 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gist_main_conf_t, upstream_timeout),
       NULL },
+
+    ngx_http_gist_main_directive("gist_pipedrive_api_url", ngx_http_gist_api_url,
+                                 pipedrive_api_url, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_token_file", ngx_http_gist_token_file,
+                                 pipedrive_token, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_existing_gists", ngx_conf_set_enum_slot,
+                                 pipedrive_existing_gists, &ngx_http_gist_existing_gists),
+    ngx_http_gist_main_directive("gist_pipedrive_pipeline_id", ngx_conf_set_num_slot,
+                                 pipedrive_pipeline_id, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_stage_id", ngx_conf_set_num_slot,
+                                 pipedrive_stage_id, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_owner_id", ngx_conf_set_num_slot,
+                                 pipedrive_owner_id, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_value", ngx_conf_set_str_slot,
+                                 pipedrive_value, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_currency", ngx_conf_set_str_slot,
+                                 pipedrive_currency, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_visible_to", ngx_conf_set_num_slot,
+                                 pipedrive_visible_to, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_timeout", ngx_conf_set_msec_slot,
+                                 pipedrive_timeout, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_concurrency", ngx_conf_set_num_slot,
+                                 pipedrive_concurrency, &ngx_http_gist_concurrency_bounds),
+    ngx_http_gist_main_directive("gist_pipedrive_retry_base", ngx_conf_set_msec_slot,
+                                 pipedrive_retry_base, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_retry_max", ngx_conf_set_msec_slot,
+                                 pipedrive_retry_max, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_max_attempts", ngx_conf_set_num_slot,
+                                 pipedrive_max_attempts, &ngx_http_gist_attempts_bounds),
+    ngx_http_gist_main_directive("gist_pipedrive_claim_timeout", ngx_conf_set_msec_slot,
+                                 pipedrive_claim_timeout, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_response_wait", ngx_conf_set_msec_slot,
+                                 pipedrive_response_wait, NULL),
 
     { ngx_string("gist_user"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -154,14 +268,16 @@ struct ngx_http_gist_runtime_t {
     ngx_http_gist_logger                   logger;
     std::unique_ptr<gist::HttpClient>      http;
     std::unique_ptr<gist::RedisClient>     redis;
+    std::unique_ptr<gist::DealWorker>      deals;
     std::unique_ptr<gist::Api>             api;
 
     explicit ngx_http_gist_runtime_t(ngx_log_t *log) : loop(log), logger(log) {}
 
     ~ngx_http_gist_runtime_t()
     {
-        /* the API first: it holds requests that use the clients */
+        /* the API and the deal worker first: they hold work that uses the clients */
         api.reset();
+        deals.reset();
         redis.reset();
         http.reset();
     }
@@ -206,6 +322,19 @@ ngx_http_gist_create_main_conf(ngx_conf_t *cf)
     gmcf->github_max_pages = NGX_CONF_UNSET;
     gmcf->upstream_timeout = NGX_CONF_UNSET_MSEC;
 
+    gmcf->pipedrive_existing_gists = NGX_CONF_UNSET_UINT;
+    gmcf->pipedrive_pipeline_id = NGX_CONF_UNSET;
+    gmcf->pipedrive_stage_id = NGX_CONF_UNSET;
+    gmcf->pipedrive_owner_id = NGX_CONF_UNSET;
+    gmcf->pipedrive_visible_to = NGX_CONF_UNSET;
+    gmcf->pipedrive_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->pipedrive_concurrency = NGX_CONF_UNSET;
+    gmcf->pipedrive_retry_base = NGX_CONF_UNSET_MSEC;
+    gmcf->pipedrive_retry_max = NGX_CONF_UNSET_MSEC;
+    gmcf->pipedrive_max_attempts = NGX_CONF_UNSET;
+    gmcf->pipedrive_claim_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->pipedrive_response_wait = NGX_CONF_UNSET_MSEC;
+
     return gmcf;
 }
 
@@ -227,6 +356,19 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(gmcf->github_max_pages, 10);
     ngx_conf_init_msec_value(gmcf->upstream_timeout, 10000);
 
+    ngx_conf_init_uint_value(gmcf->pipedrive_existing_gists, NGX_HTTP_GIST_EXISTING_DEAL);
+    ngx_conf_init_msec_value(gmcf->pipedrive_timeout, 10000);
+    ngx_conf_init_value(gmcf->pipedrive_concurrency, 4);
+    ngx_conf_init_msec_value(gmcf->pipedrive_retry_base, 1000);
+    ngx_conf_init_msec_value(gmcf->pipedrive_retry_max, 300000);
+    ngx_conf_init_value(gmcf->pipedrive_max_attempts, 0);
+    ngx_conf_init_msec_value(gmcf->pipedrive_claim_timeout, 60000);
+    ngx_conf_init_msec_value(gmcf->pipedrive_response_wait, 2000);
+
+    if (ngx_http_gist_check_pipedrive(cf, gmcf) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
     if (gmcf->handlers && !gmcf->redis_set) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"gist_*\" handlers require \"gist_redis\" in the http block in %V:%ui",
@@ -235,6 +377,59 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_gist_check_pipedrive(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf)
+{
+    if (gmcf->pipedrive_api_url.data == NULL) {
+        if (gmcf->pipedrive_token.data) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"gist_pipedrive_token_file\" requires \"gist_pipedrive_api_url\"");
+            return NGX_ERROR;
+        }
+
+        if (gmcf->handlers) {
+            ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                          "gist: no \"gist_pipedrive_api_url\": Pipedrive deals are off");
+        }
+
+        return NGX_OK;
+    }
+
+    if (gmcf->pipedrive_token.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"gist_pipedrive_api_url\" requires \"gist_pipedrive_token_file\"");
+        return NGX_ERROR;
+    }
+
+    if (gmcf->pipedrive_claim_timeout < 3 * gmcf->pipedrive_timeout) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"gist_pipedrive_claim_timeout\" must be at least 3 times "
+                      "\"gist_pipedrive_timeout\"");
+        return NGX_ERROR;
+    }
+
+    if (gmcf->pipedrive_retry_max < gmcf->pipedrive_retry_base) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"gist_pipedrive_retry_max\" is less than \"gist_pipedrive_retry_base\"");
+        return NGX_ERROR;
+    }
+
+    try {
+        std::string problem = gist::check_pipedrive_settings(ngx_http_gist_pipedrive_settings(gmcf));
+        if (!problem.empty()) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "gist: %s", problem.c_str());
+            return NGX_ERROR;
+        }
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "gist: invalid Pipedrive settings: %s", e.what());
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -540,11 +735,6 @@ ngx_http_gist_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static std::string
-ngx_http_gist_string(const ngx_str_t &s)
-{
-    return s.len ? std::string(reinterpret_cast<const char *>(s.data), s.len) : std::string();
-}
 
 
 static ngx_int_t
@@ -589,12 +779,43 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.github.timeout = std::chrono::milliseconds(gmcf->upstream_timeout);
         settings.github.max_pages = static_cast<int>(gmcf->github_max_pages);
         settings.redis_prefix = ngx_http_gist_string(gmcf->redis_prefix);
+        settings.deal_wait = std::chrono::milliseconds(gmcf->pipedrive_response_wait);
 
         rt->http = gist::make_curl_http_client(rt->loop, rt->logger);
         rt->redis = gist::make_hiredis_client(rt->loop, rt->logger, std::move(endpoint), redis_options);
+        if (gmcf->pipedrive_api_url.data) {
+            gist::DealWorkerSettings  ds;
+            char                      host[256];
+
+            if (gethostname(host, sizeof(host)) != 0) {
+                ngx_cpystrn(reinterpret_cast<u_char *>(host), (u_char *) "localhost", sizeof(host));
+            }
+            host[sizeof(host) - 1] = '\0';
+
+            ds.pipedrive = ngx_http_gist_pipedrive_settings(gmcf);
+            ds.prefix = settings.redis_prefix;
+            ds.consumer = std::string(host) + ":" + std::to_string(ngx_pid);
+            ds.concurrency = static_cast<int>(gmcf->pipedrive_concurrency);
+            ds.retry.base = std::chrono::milliseconds(gmcf->pipedrive_retry_base);
+            ds.retry.cap = std::chrono::milliseconds(gmcf->pipedrive_retry_max);
+            ds.max_attempts = static_cast<unsigned>(gmcf->pipedrive_max_attempts);
+            ds.claim_timeout = std::chrono::milliseconds(gmcf->pipedrive_claim_timeout);
+
+            rt->deals = std::make_unique<gist::DealWorker>(rt->loop, *rt->http, *rt->redis, rt->logger,
+                                                           std::move(ds));
+
+            settings.deals = gmcf->pipedrive_existing_gists == NGX_HTTP_GIST_EXISTING_SKIP
+                             ? gist::DealsMode::skip : gist::DealsMode::deal;
+            settings.jobs_queued = [worker = rt->deals.get()] { worker->kick(); };
+        }
+
         rt->api = std::make_unique<gist::Api>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                               std::move(settings));
         rt->redis->start();
+
+        if (rt->deals) {
+            rt->deals->start();
+        }
 
         ngx_http_gist_runtime = std::move(rt);
 

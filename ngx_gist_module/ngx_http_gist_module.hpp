@@ -36,6 +36,23 @@ typedef struct {
     ngx_int_t                  github_max_pages;
     ngx_msec_t                 upstream_timeout;
 
+    ngx_str_t                  pipedrive_api_url;
+    ngx_str_t                  pipedrive_token;   /* from gist_pipedrive_token_file; never logged */
+    ngx_uint_t                 pipedrive_existing_gists;
+    ngx_int_t                  pipedrive_pipeline_id;
+    ngx_int_t                  pipedrive_stage_id;
+    ngx_int_t                  pipedrive_owner_id;
+    ngx_str_t                  pipedrive_value;
+    ngx_str_t                  pipedrive_currency;
+    ngx_int_t                  pipedrive_visible_to;
+    ngx_msec_t                 pipedrive_timeout;
+    ngx_int_t                  pipedrive_concurrency;
+    ngx_msec_t                 pipedrive_retry_base;
+    ngx_msec_t                 pipedrive_retry_max;
+    ngx_int_t                  pipedrive_max_attempts;
+    ngx_msec_t                 pipedrive_claim_timeout;
+    ngx_msec_t                 pipedrive_response_wait;
+
     /* where the first handler directive is, for the "requires gist_redis" error */
     ngx_str_t                  handler_file;
     ngx_uint_t                 handler_line;
