@@ -7,7 +7,9 @@
 #
 # Checks: provisioning; boot with all parameters (units active, /health 200 with Redis up through
 # the tunnel, secrets root-only, workers unprivileged, write access control, rate limit, JSON log);
-# boot with a parameter missing (gist-secrets fails, nginx never starts, the reason in the journal).
+# boot with the wrong Redis certificate name (the tunnel refuses it, /health says 503); boot with a
+# parameter missing (gist-secrets fails, nginx never starts, the reason in the journal); then the
+# package's remove/reinstall/upgrade/purge behaviour in the same rootfs.
 
 BOOT_NS=gistboot$$
 ROOTFS=$WORK/rootfs
@@ -241,6 +243,38 @@ t_boot_ok() {
     tail -n 1 "$ROOTFS/var/log/nginx/access.log" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d); sys.exit(0 if d["status"]==429 and d["remote_addr"]=="192.0.2.11" and d["method"]=="DELETE" else 1)'
 }
 
+t_boot_tls_verify() {
+    local log=$LOGS/boot-tls.console code
+    sed -i "s/^GIST_REDIS_TLS_NAME=.*/GIST_REDIS_TLS_NAME=wrong-name.gist-boottest.internal/" "$ROOTFS/etc/gist/node.env"
+    boot_start "$log"
+    trap 'boot_stop; sed -i "s/^GIST_REDIS_TLS_NAME=.*/GIST_REDIS_TLS_NAME=$REDIS_TLS_NAME/" "$ROOTFS/etc/gist/node.env"' EXIT
+    wait_state nginx.service active 90 || return 1
+    local i
+    for ((i = 0; i < 10; i++)); do
+        code=$(ns_curl -o "$WORK/health-tls.json" -w '%{http_code}' http://127.0.0.1:8080/health)
+        [[ $code == 503 ]] && break
+        sleep 0.5
+    done
+    echo "/health with a certificate that does not match: $code $(cat "$WORK/health-tls.json")"
+    [[ $code == 503 ]] || return 1
+    in_node journalctl --no-pager -b -u nginx-redis-tunnel | tail -5
+    in_node journalctl --no-pager -b -u nginx-redis-tunnel | grep 'upstream SSL certificate does not match' >/dev/null
+}
+
+t_boot_deb_lifecycle() { # Debian's modules-enabled semantics, in the provisioned rootfs
+    local link=$ROOTFS/etc/nginx/modules-enabled/50-mod-http-gist.conf
+    cp "$DEB" "$ROOTFS/tmp/gist.deb"
+    chroot "$ROOTFS" dpkg -r --force-hold libnginx-mod-http-gist || return 1
+    [[ ! -e $link && -L $link.removed && ! -e $ROOTFS/usr/lib/nginx/modules/ngx_http_gist_module.so ]] || { echo "remove"; return 1; }
+    chroot "$ROOTFS" dpkg -i --force-hold /tmp/gist.deb || return 1
+    [[ -L $link && ! -e $link.removed ]] || { echo "reinstall did not re-enable"; return 1; }
+    rm "$link" # the admin disables it; an upgrade must respect that
+    chroot "$ROOTFS" dpkg -i --force-hold /tmp/gist.deb || return 1
+    [[ ! -e $link ]] || { echo "upgrade re-enabled a module the admin disabled"; return 1; }
+    chroot "$ROOTFS" dpkg -P --force-hold,depends libnginx-mod-http-gist || return 1
+    [[ ! -e $link && ! -e $link.removed ]] || { echo "purge left links"; return 1; }
+}
+
 t_boot_missing_param() {
     local log=$LOGS/boot-missing.console code
     moto_aws "$BOOT_NS" ssm delete-parameter --name /gist/boottest/pipedrive_token || return 1
@@ -270,7 +304,9 @@ if ((boot_ready)); then
     check "boot: provision.sh unchanged in a debootstrap Debian 12 rootfs" t_boot_provision
     if [[ -e $WORK/provisioned ]]; then
         check "boot: nspawn node serves /health with Redis via the TLS tunnel; access control" t_boot_ok
+        check "boot: Redis certificate name is verified by the tunnel (wrong name: /health 503)" t_boot_tls_verify
         check "boot: a missing SSM parameter keeps nginx down (fail closed)" t_boot_missing_param
+        check "deb: remove/reinstall/upgrade/purge keep modules-enabled semantics (rootfs)" t_boot_deb_lifecycle
     fi
 else
     check "boot: debootstrap + provision.sh + nspawn boot" t_boot_skipped

@@ -394,6 +394,13 @@ t_secrets_refused() {
     [[ ! -e $d/github_token ]]
 }
 
+t_manifest() {
+    local f=$HERE/fixtures/packer-manifest.json s=$ROOT/packer/scripts/ami-from-manifest.sh
+    [[ $("$s" "$f") == ami-0123456789abcdef0 ]] || return 1
+    [[ $("$s" "$f" eu-west-1) == ami-0fedcba9876543210 ]] || return 1
+    ! "$s" "$f" us-east-1
+}
+
 # ==============================================================================================
 say "infrastructure tests (logs: kept on failure in $LOGS)"
 check "terraform fmt -check" t_terraform_fmt
@@ -401,6 +408,7 @@ check "terraform init/validate/test: modules/app_config" t_app_config
 check "user-data renders and passes cloud-init schema" t_user_data
 check "policy rules over .tf/.pkr.hcl (node:test + hcl2json)" t_policy
 check "packer fmt -check + validate -syntax-only" t_packer
+check "AMI id from the Packer manifest (last run, per region)" t_manifest
 check "shellcheck on every script" t_shellcheck
 check "systemd units parse; nginx requires gist-secrets" t_systemd_units
 check "nginx -t: conf/nginx.prod.conf with the module" t_nginx_prod_conf
