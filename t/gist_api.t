@@ -78,7 +78,7 @@ ok($st == 200 && $body eq '', 'HEAD /trackedusers: 200, no body');
 ($st, $h, $body, $j) = $ng->http(GET => '/health');
 is($st, 200, '/health: 200');
 like($h->{'content-type'}, qr{^application/json\b}, '/health: application/json');
-is_deeply($j, { status => 'ok', redis => 'up' }, '/health: {"status":"ok","redis":"up"}');
+is_deeply($j, { status => 'ok', redis => 'up', pipedrive => 'off' }, '/health: {"status":"ok","redis":"up"}');
 
 # --- DELETE --------------------------------------------------------------------------------
 my $seen_before = $redis->hgetall('gist:seen');

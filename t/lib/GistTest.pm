@@ -214,12 +214,13 @@ sub setup {
 }
 
 # What the API reports for a gist the stub serves: {id, html_url, description, files, created_at,
-# updated_at} with files = the file names in GitHub's order (the stub's JSON has sorted keys).
+# updated_at, deal} with files = the file names in GitHub's order (the stub's JSON has sorted keys)
+# and deal = null (these tests run without Pipedrive: "deal": null is the "deals off" answer).
 sub gist_view {
     my ($g) = @_;
     return { id => $g->{id}, html_url => $g->{html_url}, description => $g->{description},
              files => [sort keys %{ $g->{files} }], created_at => $g->{created_at},
-             updated_at => $g->{updated_at} };
+             updated_at => $g->{updated_at}, deal => undef };
 }
 
 # One assertion: [$status, $headers, $body, $json] is the JSON error
@@ -255,6 +256,7 @@ sub cleanup {
         }
     }
     eval { $_->stop } for @{ $self->{stubs} };
+    eval { $_->stop } for @{ $self->{pipedrives} || [] };
     eval { $_->stop } for @{ $self->{redises} };
     if ($ENV{TEST_NGINX_LEAVE}) {
         Test::More::diag("TEST_NGINX_LEAVE: left $self->{dir}");
@@ -427,6 +429,111 @@ sub _parse_response {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Pipedrive (issue 3): a stub Pipedrive, the directives pointing the module at it, a tally of what
+# the stub holds per gist, and the OpenAPI contract check of every request it received.
+#
+#   my $pd = $t->pipedrive;                      # StubPipedrive in the test dir, stopped at the end
+#   my $ng = $t->nginx(http_extra => $t->pipedrive_conf($pd, existing_gists => 'skip'))->run;
+#   GistTest::pipedrive_exactly_once_ok($pd, 'octocat', [map { $_->{id} } @gists], 'name');
+#   GistTest::pipedrive_contract_ok([$pd]);      # at the end of a test file
+
+sub pipedrive {
+    my ($self, %opt) = @_;
+    require StubPipedrive;
+    my $list = $self->{pipedrives} ||= [];
+    my $pd = StubPipedrive->new(dir => $self->subdir('pipedrive' . (@$list + 1)), %opt);
+    push @$list, $pd;
+    return $pd;
+}
+
+# Short timings for tests (claim_timeout must stay >= 3 x timeout).
+our %PIPEDRIVE_TEST_DEFAULTS = (timeout => '1s', retry_base => '100ms', retry_max => '1s',
+                                claim_timeout => '3s');
+
+# gist_pipedrive_* directives (http level) for $pd, the token in a 0600 file. Options name the
+# directives without the prefix (existing_gists, pipeline_id, stage_id, owner_id, value, currency,
+# visible_to, timeout, concurrency, retry_base, retry_max, max_attempts, claim_timeout,
+# response_wait; api_url and token override the stub's); undef leaves a directive out.
+sub pipedrive_conf {
+    my ($self, $pd, %o) = @_;
+    my %d = (%PIPEDRIVE_TEST_DEFAULTS, %o);
+    my $url = delete $d{api_url} // $pd->url;
+    my $tok = delete $d{token} // $pd->token;
+    my $file = $self->write_file('pd_token_' . $pd->port . '_' . ++$self->{pd_tokens}, "$tok\n", 0600);
+    my $s = "    gist_pipedrive_api_url $url;\n    gist_pipedrive_token_file $file;\n";
+    for my $k (sort keys %d) {
+        $s .= "    gist_pipedrive_$k $d{$k};\n" if defined $d{$k};
+    }
+    return $s;
+}
+
+# What $pd holds for $login and the gist ids @$ids:
+#   { deals => {id => [deals]}, notes => {id => [notes of those deals]}, persons => [named $login],
+#     login_deals => N (all deals titled "Gist … by $login"), ok => 1 when exactly one deal per gist,
+#     one note per deal, one person, every deal on that person and no other deal for $login,
+#     summary => text for diagnostics }
+sub pipedrive_tally {
+    my ($pd, $login, $ids) = @_;
+    my @deals = $pd->deals;
+    my @notes = $pd->notes;
+    my @persons = grep { lc($_->{name} // '') eq lc $login } $pd->persons;
+    my (%deals, %notes);
+    my $login_deals = grep { ($_->{title} // '') =~ /^Gist \S+ by \Q$login\E(?::|\z)/i } @deals;
+    for my $id (@$ids) {
+        my @d = grep { ($_->{title} // '') =~ /^Gist \Q$id\E(?: by |\z)/ } @deals;
+        $deals{$id} = \@d;
+        my %did = map { $_->{id} => 1 } @d;
+        $notes{$id} = [grep { $did{ $_->{deal_id} // 0 } } @notes];
+    }
+    my $ok = @persons == 1 && $login_deals == @$ids;
+    for my $id (@$ids) {
+        $ok = 0 unless @{ $deals{$id} } == 1 && @{ $notes{$id} } == 1;
+        $ok = 0 if @persons == 1 && grep { ($_->{person_id} // 0) != $persons[0]{id} } @{ $deals{$id} };
+    }
+    my @bad = grep { @{ $deals{$_} } != 1 || @{ $notes{$_} } != 1 } @$ids;
+    my $summary = sprintf('%s: %d persons, %d deals for %d gists, %d notes; per gist (deals/notes) not 1/1: %s',
+        $login, scalar @persons, $login_deals, scalar @$ids, scalar(map { @$_ } values %notes),
+        join(' ', map { "$_=" . @{ $deals{$_} } . '/' . @{ $notes{$_} } } @bad) || 'none');
+    return { deals => \%deals, notes => \%notes, persons => \@persons, login_deals => $login_deals,
+             ok => $ok ? 1 : 0, summary => $summary };
+}
+
+# Waits up to $timeout s until the stub holds exactly one deal + note per gist and one person.
+sub pipedrive_wait {
+    my ($pd, $login, $ids, $timeout) = @_;
+    return wait_for(sub { pipedrive_tally($pd, $login, $ids)->{ok} }, $timeout // 20, 0.2);
+}
+
+# Test::More assertion: exactly one deal and one note per gist id, exactly one person for $login.
+sub pipedrive_exactly_once_ok {
+    my ($pd, $login, $ids, $name) = @_;
+    my $tally = pipedrive_tally($pd, $login, $ids);
+    my $ok = Test::More::ok($tally->{ok}, $name // "$login: one deal and one note per gist, one person");
+    Test::More::diag($tally->{summary}) unless $tally->{ok};
+    return $ok;
+}
+
+# Test::More assertion: every request the stubs recorded is one Pipedrive's OpenAPI descriptions
+# (../shared/pipedrive-openapi, or $ENV{PIPEDRIVE_OPENAPI_DIR}) document, and there was at least one.
+sub pipedrive_contract_ok {
+    my ($pds, $name) = @_;
+    require File::Basename;
+    require File::Spec;
+    my $dir = $ENV{PIPEDRIVE_OPENAPI_DIR}
+        // File::Basename::dirname(File::Spec->rel2abs(__FILE__)) . '/../../../shared/pipedrive-openapi';
+    my @req = map { $_->requests } @$pds;
+    my @v = eval { require OpenApiContract; OpenApiContract->new(dir => $dir)->validate_all(@req) };
+    push @v, "contract check failed: $@" if $@;
+    push @v, 'no request was recorded' unless @req;
+    my %seen;
+    my @uniq = grep { !$seen{$_}++ } @v;
+    my $ok = Test::More::ok(!@v, ($name // 'contract') . ': ' . scalar(@req)
+                            . ' recorded Pipedrive requests validate against the OpenAPI descriptions');
+    Test::More::diag(scalar(@v) . " violations:\n" . join("\n", @uniq[0 .. ($#uniq < 19 ? $#uniq : 19)])) if @v;
+    return $ok;
+}
+
+# ---------------------------------------------------------------------------------------------
 package GistTest::Redis;
 
 use strict;
@@ -439,6 +546,8 @@ sub new {
     my ($class, $t, %opt) = @_;
     my $self = bless { t => $t, port => $opt{port} // GistTest::free_port(), args => $opt{args} || [],
                        password => $opt{password} }, $class;
+    # persist: AOF on (fsync always), so a restart (same dir) keeps the data
+    $self->{args} = [@{ $self->{args} }, qw(--appendonly yes --appendfsync always)] if $opt{persist};
     $self->{dir} = $t->subdir("redis-$self->{port}");
     return $self;
 }
