@@ -100,6 +100,8 @@ chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 mkdir -p "$OUT_DIR"
+# One package per build directory, so `ls build/libnginx-mod-http-gist_*_amd64.deb` is unambiguous.
+rm -f "$OUT_DIR/${PKG}"_*_amd64.deb
 deb="$OUT_DIR/${PKG}_${version}_amd64.deb"
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
 echo "$deb"

@@ -22,6 +22,10 @@ MODULE_SO=${GIST_INFRA_MODULE_SO:-$BUILD_DIR/ngx_http_gist_module.so}
 export TF_CLI_CONFIG_FILE=/dev/null TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 export DEBIAN_FRONTEND=noninteractive
 
+# Not root (a developer's checkout): a cache under $HOME instead.
+if ! mkdir -p "$GIST_TEST_CACHE" 2>/dev/null || [[ ! -w $GIST_TEST_CACHE ]]; then
+    GIST_TEST_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ngx-gist-test
+fi
 WORK=$(mktemp -d /tmp/gist-infra-test.XXXXXX)
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$GIST_TEST_CACHE"

@@ -106,7 +106,7 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private[count.index].id
 }
 
-# --- VPC endpoints: SSM and KMS for the boot-time secret fetch, Session Manager's channels --------
+# --- VPC endpoints: SSM and KMS for the boot-time secret fetch, Session Manager's channels -------
 
 resource "aws_security_group" "endpoints" {
   name        = "${var.name}-vpc-endpoints"

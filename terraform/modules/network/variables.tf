@@ -33,7 +33,7 @@ variable "single_nat_gateway" {
 variable "interface_endpoints" {
   description = "Interface endpoints in the private subnets."
   type        = list(string)
-  default     = ["ssm", "kms", "ec2messages", "ssmmessages", "logs"]
+  default     = ["ssm", "kms", "ec2messages", "ssmmessages"]
 }
 
 variable "flow_log_retention_days" {
