@@ -13,6 +13,7 @@
 #include <gist/deal_worker.hpp>
 #include <gist/http_client.hpp>
 #include <gist/redis_client.hpp>
+#include <gist/rescanner.hpp>
 
 #include <curl/curl.h>
 
@@ -31,8 +32,42 @@ static char *ngx_http_gist_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_gist_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_gist_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_gist_rescan_interval(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_gist_init_process(ngx_cycle_t *cycle);
 static void ngx_http_gist_exit_process(ngx_cycle_t *cycle);
+
+
+/* "off" or a time, as NGINX's own "…_timeout off" style directives */
+static char *
+ngx_http_gist_rescan_interval(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_msec_t  *field = reinterpret_cast<ngx_msec_t *>(static_cast<u_char *>(conf) + cmd->offset);
+    ngx_str_t   *value;
+    ngx_msec_t   ms;
+
+    if (*field != NGX_CONF_UNSET_MSEC) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        *field = 0;
+        return NGX_CONF_OK;
+    }
+
+    ms = ngx_parse_time(&value[1], 0);
+    if (ms == (ngx_msec_t) NGX_ERROR || ms < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": it must be \"off\" or at least 1s",
+                           &value[1], &cmd->name);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    *field = ms;
+
+    return NGX_CONF_OK;
+}
 
 
 static std::string
@@ -202,6 +237,13 @@ static ngx_command_t  ngx_http_gist_commands[] = {
     ngx_http_gist_main_directive("gist_pipedrive_response_wait", ngx_conf_set_msec_slot,
                                  pipedrive_response_wait, NULL),
 
+    ngx_http_gist_main_directive("gist_rescan_interval", ngx_http_gist_rescan_interval,
+                                 rescan_interval, NULL),
+    ngx_http_gist_main_directive("gist_rescan_concurrency", ngx_conf_set_num_slot,
+                                 rescan_concurrency, &ngx_http_gist_concurrency_bounds),
+    ngx_http_gist_main_directive("gist_github_rate_reserve", ngx_conf_set_num_slot,
+                                 github_rate_reserve, &ngx_http_gist_attempts_bounds),
+
     { ngx_string("gist_user"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_gist_endpoint,
@@ -269,6 +311,7 @@ struct ngx_http_gist_runtime_t {
     std::unique_ptr<gist::HttpClient>      http;
     std::unique_ptr<gist::RedisClient>     redis;
     std::unique_ptr<gist::DealWorker>      deals;
+    std::unique_ptr<gist::Rescanner>       rescanner;
     std::unique_ptr<gist::Api>             api;
 
     explicit ngx_http_gist_runtime_t(ngx_log_t *log) : loop(log), logger(log) {}
@@ -277,6 +320,7 @@ struct ngx_http_gist_runtime_t {
     {
         /* the API and the deal worker first: they hold work that uses the clients */
         api.reset();
+        rescanner.reset();
         deals.reset();
         redis.reset();
         http.reset();
@@ -322,6 +366,10 @@ ngx_http_gist_create_main_conf(ngx_conf_t *cf)
     gmcf->github_max_pages = NGX_CONF_UNSET;
     gmcf->upstream_timeout = NGX_CONF_UNSET_MSEC;
 
+    gmcf->rescan_interval = NGX_CONF_UNSET_MSEC;
+    gmcf->rescan_concurrency = NGX_CONF_UNSET;
+    gmcf->github_rate_reserve = NGX_CONF_UNSET;
+
     gmcf->pipedrive_existing_gists = NGX_CONF_UNSET_UINT;
     gmcf->pipedrive_pipeline_id = NGX_CONF_UNSET;
     gmcf->pipedrive_stage_id = NGX_CONF_UNSET;
@@ -355,6 +403,10 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(gmcf->redis_timeout, 3000);
     ngx_conf_init_value(gmcf->github_max_pages, 10);
     ngx_conf_init_msec_value(gmcf->upstream_timeout, 10000);
+
+    ngx_conf_init_msec_value(gmcf->rescan_interval, 0);
+    ngx_conf_init_value(gmcf->rescan_concurrency, 4);
+    ngx_conf_init_value(gmcf->github_rate_reserve, 100);
 
     ngx_conf_init_uint_value(gmcf->pipedrive_existing_gists, NGX_HTTP_GIST_EXISTING_DEAL);
     ngx_conf_init_msec_value(gmcf->pipedrive_timeout, 10000);
@@ -780,6 +832,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.github.max_pages = static_cast<int>(gmcf->github_max_pages);
         settings.redis_prefix = ngx_http_gist_string(gmcf->redis_prefix);
         settings.deal_wait = std::chrono::milliseconds(gmcf->pipedrive_response_wait);
+        settings.rescan_interval = std::chrono::milliseconds(gmcf->rescan_interval);
 
         rt->http = gist::make_curl_http_client(rt->loop, rt->logger);
         rt->redis = gist::make_hiredis_client(rt->loop, rt->logger, std::move(endpoint), redis_options);
@@ -809,12 +862,32 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             settings.jobs_queued = [worker = rt->deals.get()] { worker->kick(); };
         }
 
+        if (gmcf->rescan_interval) {
+            gist::RescanSettings  rs;
+
+            rs.scan.github = settings.github;
+            rs.scan.deals = settings.deals;
+            rs.scan.rescan_interval = settings.rescan_interval;
+            rs.prefix = settings.redis_prefix;
+            rs.concurrency = static_cast<int>(gmcf->rescan_concurrency);
+            rs.rate_reserve = gmcf->github_rate_reserve;
+            rs.claim_lease = std::chrono::milliseconds(
+                2 * gmcf->upstream_timeout * (gmcf->github_max_pages + 1));
+
+            rt->rescanner = std::make_unique<gist::Rescanner>(rt->loop, *rt->http, *rt->redis, rt->logger,
+                                                              std::move(rs));
+        }
+
         rt->api = std::make_unique<gist::Api>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                               std::move(settings));
         rt->redis->start();
 
         if (rt->deals) {
             rt->deals->start();
+        }
+
+        if (rt->rescanner) {
+            rt->rescanner->start();
         }
 
         ngx_http_gist_runtime = std::move(rt);

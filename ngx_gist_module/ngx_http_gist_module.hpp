@@ -53,6 +53,10 @@ typedef struct {
     ngx_msec_t                 pipedrive_claim_timeout;
     ngx_msec_t                 pipedrive_response_wait;
 
+    ngx_msec_t                 rescan_interval;   /* 0: off */
+    ngx_int_t                  rescan_concurrency;
+    ngx_int_t                  github_rate_reserve;
+
     /* where the first handler directive is, for the "requires gist_redis" error */
     ngx_str_t                  handler_file;
     ngx_uint_t                 handler_line;

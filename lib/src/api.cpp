@@ -7,6 +7,7 @@
 #include "gist/github_gist_lister.hpp"
 #include "gist/login.hpp"
 #include "gist/rfc3339.hpp"
+#include "gist/user_scanner.hpp"
 
 #include <exception>
 #include <string_view>
@@ -27,6 +28,15 @@ ApiResponse redis_unavailable() {
 }
 
 bool is_get(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
+json time_or_null(const std::string& text) { return text.empty() ? json() : json(text); }
+
+json next_scan_json(std::int64_t ms) {
+    if (ms <= 0) {
+        return nullptr;
+    }
+    return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+}
 
 json deal_json(const DealStatus& status) {
     switch (status.kind) {
@@ -84,6 +94,7 @@ struct Api::Impl {
     ApiSettings settings;
     GistStore store;
     DealOutbox outbox;
+    ScanSettings scan;
 
     Impl(EventLoop& l, HttpClient& h, RedisClient& r, Logger& lg, ApiSettings s)
         : loop(l),
@@ -92,7 +103,11 @@ struct Api::Impl {
           log(lg),
           settings(std::move(s)),
           store(redis, settings.redis_prefix),
-          outbox(redis, settings.redis_prefix, "api") {}
+          outbox(redis, settings.redis_prefix, "api") {
+        scan.github = settings.github;
+        scan.deals = settings.deals;
+        scan.rescan_interval = settings.rescan_interval;
+    }
 
     bool deals_on() const { return settings.deals != DealsMode::off; }
 };
@@ -169,27 +184,78 @@ private:
     ApiResponse response_;
 };
 
+// KEYS: rescan, github:rate. ARGV: overdue cutoff (ms).
+constexpr const char* kHealthScript = R"lua(
+local rate = redis.call('HMGET', KEYS[2], 'remaining', 'limit', 'reset')
+return {redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1]), rate[1], rate[2], rate[3]}
+)lua";
+
 class Health final : public Operation {
 public:
     using Operation::Operation;
     void run() override {
         api_.store.ping(guarded([](Operation& op, bool up) {
             auto& self = static_cast<Health&>(op);
-            json body{{"status", up ? "ok" : "degraded"},
-                      {"redis", up ? "up" : "down"},
-                      {"pipedrive", self.api_.deals_on() ? "on" : "off"}};
-            if (!up || !self.api_.deals_on()) {
-                self.finish(json_response(up ? 200 : 503, body));
+            self.body_ = {{"status", up ? "ok" : "degraded"},
+                          {"redis", up ? "up" : "down"},
+                          {"pipedrive", self.api_.deals_on() ? "on" : "off"}};
+            if (!up) {
+                self.finish(json_response(503, self.body_));
                 return;
             }
-            self.api_.outbox.counts(self.guarded([body](Operation& o, bool ok, OutboxCounts counts) mutable {
-                if (ok) {
-                    body["deals"] = {{"queued", counts.queued}, {"retrying", counts.retrying}, {"dead", counts.dead}};
-                }
-                static_cast<Health&>(o).finish(json_response(200, body));
-            }));
+            self.add_rescan();
         }));
     }
+
+private:
+    // Rescan backlog (users overdue by more than a minute) and GitHub's budget as last seen.
+    void add_rescan() {
+        const auto& prefix = api_.settings.redis_prefix;
+        const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                api_.loop.now().time_since_epoch() - std::chrono::minutes(1))
+                                .count();
+        api_.redis.command({"EVAL", kHealthScript, "2", prefix + "rescan", UserScanner::rate_key(prefix),
+                            std::to_string(cutoff)},
+                           guarded([](Operation& op, RedisResult r) {
+                               auto& self = static_cast<Health&>(op);
+                               const auto& v = r.value.elements;
+                               if (r.ok() && v.size() == 4) {
+                                   const auto interval = self.api_.settings.rescan_interval;
+                                   self.body_["rescan"] = {
+                                       {"interval_s", interval.count() > 0 ? json(interval.count() / 1000) : json()},
+                                       {"overdue", v[0].integer}};
+                                   json github{{"remaining", nullptr}, {"limit", nullptr}, {"reset", nullptr}};
+                                   if (!v[1].is_nil()) {
+                                       github["remaining"] = std::stoll(v[1].str);
+                                   }
+                                   if (!v[2].is_nil()) {
+                                       github["limit"] = std::stoll(v[2].str);
+                                   }
+                                   if (!v[3].is_nil()) {
+                                       github["reset"] = format_rfc3339(
+                                           std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(v[3].str))));
+                                   }
+                                   self.body_["github"] = std::move(github);
+                               }
+                               self.add_deals();
+                           }));
+    }
+
+    void add_deals() {
+        if (!api_.deals_on()) {
+            finish(json_response(200, body_));
+            return;
+        }
+        api_.outbox.counts(guarded([](Operation& op, bool ok, OutboxCounts counts) {
+            auto& self = static_cast<Health&>(op);
+            if (ok) {
+                self.body_["deals"] = {{"queued", counts.queued}, {"retrying", counts.retrying}, {"dead", counts.dead}};
+            }
+            self.finish(json_response(200, self.body_));
+        }));
+    }
+
+    json body_;
 };
 
 class TrackedUsers final : public Operation {
@@ -206,7 +272,9 @@ public:
             for (const auto& u : std::get<std::vector<UserSummary>>(result)) {
                 users.push_back({{"login", u.login},
                                  {"tracked_since", u.tracked_since},
-                                 {"last_scanned_at", u.last_scanned_at.empty() ? json() : json(u.last_scanned_at)},
+                                 {"last_scanned_at", time_or_null(u.last_scanned_at)},
+                                 {"next_scan_at", next_scan_json(u.next_scan_ms)},
+                                 {"last_scan", time_or_null(u.last_scan)},
                                  {"gist_count", u.gist_count}});
             }
             self.finish(json_response(200, {{"count", users.size()}, {"users", std::move(users)}}));
@@ -281,7 +349,9 @@ private:
         const auto& r = view_.record;
         finish(json_response(200, {{"login", r.login},
                                    {"tracked_since", r.tracked_since},
-                                   {"last_scanned_at", r.last_scanned_at.empty() ? json() : json(r.last_scanned_at)},
+                                   {"last_scanned_at", time_or_null(r.last_scanned_at)},
+                                   {"next_scan_at", next_scan_json(r.next_scan_ms)},
+                                   {"last_scan", time_or_null(r.last_scan)},
                                    {"gist_count", r.gist_count},
                                    {"gists", std::move(items)}}));
     }
@@ -316,16 +386,17 @@ private:
     std::string login_;
 };
 
-// POST /user/{login}: read the stored listing, list the gists on GitHub (conditional requests),
-// commit atomically (with the deal jobs of new gists), wait a little for the deals, and report.
+// POST /user/{login}: scan now (UserScanner), wait a little for the deals of new gists, report.
 class ScanUser final : public Operation {
 public:
     ScanUser(Api::Impl& api, Api::Callback done, std::string login)
         : Operation(api, std::move(done)), login_(std::move(login)) {}
 
     void run() override {
-        api_.store.load_user(login_, guarded([](Operation& op, StoreResult<std::optional<UserRecord>> loaded) {
-            static_cast<ScanUser&>(op).on_loaded(std::move(loaded));
+        scanner_ = std::make_unique<UserScanner>(api_.loop, api_.http, api_.redis, api_.store, api_.scan,
+                                                 api_.settings.redis_prefix);
+        scanner_->start(login_, false, guarded([](Operation& op, ScanReport report) {
+            static_cast<ScanUser&>(op).on_scanned(std::move(report));
         }));
     }
 
@@ -333,63 +404,26 @@ public:
     using Operation::finish;
 
 private:
-    void on_loaded(StoreResult<std::optional<UserRecord>> loaded) {
-        if (auto* error = std::get_if<StoreError>(&loaded)) {
-            api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + error->message);
+    void on_scanned(ScanReport report) {
+        if (report.status == ScanReport::Status::store_failed) {
+            api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + report.store_error);
             finish(redis_unavailable());
             return;
         }
-        std::vector<StoredPage> previous;
-        if (auto& record = std::get<std::optional<UserRecord>>(loaded)) {
-            previous = std::move(record->pages);
-        }
-        for (const auto& page : previous) {
-            for (const auto& g : page.gists) {
-                known_.insert(g.id);
+        if (report.status == ScanReport::Status::github_failed) {
+            if (report.verdict.outcome != GithubOutcome::not_found) {
+                api_.log.log(LogLevel::warn, "gist: GitHub scan of " + login_ + " failed: " + report.verdict.detail);
             }
-        }
-        lister_ = std::make_unique<GithubGistLister>(api_.http, api_.settings.github, api_.loop);
-        lister_->start(login_, std::move(previous), guarded([](Operation& op, GistListing listing) {
-            static_cast<ScanUser&>(op).on_listed(std::move(listing));
-        }));
-    }
-
-    void on_listed(GistListing listing) {
-        if (listing.verdict.outcome != GithubOutcome::ok) {
-            if (listing.verdict.outcome != GithubOutcome::not_found) {
-                api_.log.log(LogLevel::warn, "gist: GitHub scan of " + login_ + " failed: " + listing.verdict.detail);
-            }
-            finish(github_failure(listing.verdict, login_));
+            finish(github_failure(report.verdict, login_));
             return;
         }
-        gists_ = listing.all_gists();
-        ScanCommit commit;
-        commit.login = login_;
-        commit.scanned_at = format_rfc3339(api_.loop.now());
-        commit.pages = std::move(listing.pages);
-        commit.deals = api_.settings.deals;
-        commit.gist_ids.reserve(gists_.size());
-        for (const auto& g : gists_) {
-            commit.gist_ids.push_back(g.id);
-            // Only gists missing from the stored listing can be new (the stored ones were marked
-            // seen by the commit that stored them), so only they carry a deal's text.
-            if (commit.deals != DealsMode::off && !known_.count(g.id)) {
-                commit.candidates.push_back(DealCandidate{g.id, deal_title(g, login_), deal_note_html(g, login_)});
-            }
-        }
-        scanned_at_ = commit.scanned_at;
-        api_.store.commit_scan(commit, guarded([](Operation& op, StoreResult<CommitOutcome> committed) {
-            static_cast<ScanUser&>(op).on_committed(std::move(committed));
-        }));
+        gists_ = std::move(report.gists);
+        scanned_at_ = report.scanned_at;
+        on_committed(std::move(report.outcome));
     }
 
-    void on_committed(StoreResult<CommitOutcome> committed) {
-        if (auto* error = std::get_if<StoreError>(&committed)) {
-            api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + error->message);
-            finish(redis_unavailable());
-            return;
-        }
-        outcome_ = std::move(std::get<CommitOutcome>(committed));
+    void on_committed(CommitOutcome committed) {
+        outcome_ = std::move(committed);
         bool any_new = false;
         for (bool fresh : outcome_.is_new) {
             any_new = any_new || fresh;
@@ -450,9 +484,8 @@ private:
     std::string login_;
     std::string scanned_at_;
     std::vector<Gist> gists_;
-    std::unordered_set<std::string> known_;
     CommitOutcome outcome_;
-    std::unique_ptr<GithubGistLister> lister_;
+    std::unique_ptr<UserScanner> scanner_;
     std::unique_ptr<Timer> poll_;
     std::chrono::steady_clock::time_point deadline_;
 };

@@ -10,21 +10,34 @@ namespace gist {
 
 namespace {
 
-// KEYS: users, user, seen, deals:ready. ARGV: login, now, pages JSON, gist count, deals mode
-// (off|deal|skip), deal job key prefix, n candidates, n × (id, title, note), other gist ids….
+// KEYS: users, user, seen, deals:ready, rescan. ARGV: login, now, pages JSON, gist count, deals
+// mode (off|deal|skip), deal job key prefix, n candidates, rescan due (ms) for a user tracked
+// before / for a newly tracked one ('' when rescans are off), only-if-tracked (1 for rescans),
+// last_scan text, then n × (id, title, note), then the other gist ids.
 // One script, so that "tracked", "seen", the stored listing and the deal jobs change together or
 // not at all, and two scans racing on any worker or instance never both see a gist as new.
 // Candidates are gists that were not in the user's stored listing: only they can be new, so only
 // they carry a deal's title and note.
 constexpr const char* kCommitScanScript = R"lua(
+if ARGV[10] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[5], ARGV[1])
+  return {-1, false, {}}
+end
 local created = redis.call('HSETNX', KEYS[2], 'tracked_since', ARGV[2])
 redis.call('HSET', KEYS[2], 'login', ARGV[1], 'last_scanned_at', ARGV[2],
-           'pages', ARGV[3], 'gist_count', ARGV[4])
+           'pages', ARGV[3], 'gist_count', ARGV[4], 'last_scan', ARGV[11], 'failures', 0)
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
+if ARGV[8] ~= '' then
+  if created == 1 then
+    redis.call('ZADD', KEYS[5], ARGV[9], ARGV[1])
+  else
+    redis.call('ZADD', KEYS[5], ARGV[8], ARGV[1])
+  end
+end
 local jobs = ARGV[5] == 'deal' or (ARGV[5] == 'skip' and created == 0)
 local fresh = {}
 local n = tonumber(ARGV[7])
-local i = 8
+local i = 12
 for _ = 1, n do
   local id = ARGV[i]
   local is_new = redis.call('HSETNX', KEYS[3], id, ARGV[2])
@@ -43,22 +56,31 @@ end
 return {created, redis.call('HGET', KEYS[2], 'tracked_since'), fresh}
 )lua";
 
-// KEYS: users. ARGV: user key prefix. Sorted by login: all scores are 0, so ZRANGE is lexical.
+// KEYS: user, rescan. ARGV: login.
+constexpr const char* kLoadUserScript = R"lua(
+local v = redis.call('HMGET', KEYS[1], 'login', 'tracked_since', 'last_scanned_at', 'gist_count', 'pages', 'last_scan')
+v[7] = redis.call('ZSCORE', KEYS[2], ARGV[1]) or false
+return v
+)lua";
+
+// KEYS: users, rescan. ARGV: user key prefix. Sorted by login: all scores are 0, so ZRANGE is
+// lexical.
 constexpr const char* kListUsersScript = R"lua(
 local out = {}
 for _, login in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HMGET', ARGV[1] .. login, 'tracked_since', 'last_scanned_at', 'gist_count')
+  local v = redis.call('HMGET', ARGV[1] .. login, 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
   if v[1] then
-    out[#out + 1] = {login, v[1], v[2] or '', v[3] or '0'}
+    out[#out + 1] = {login, v[1], v[2] or '', v[3] or '0', v[4] or '', redis.call('ZSCORE', KEYS[2], login) or ''}
   end
 end
 return out
 )lua";
 
-// KEYS: users, user. ARGV: login.
+// KEYS: users, user, rescan. ARGV: login.
 constexpr const char* kUntrackScript = R"lua(
 local existed = redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 return existed
 )lua";
 
@@ -99,17 +121,18 @@ GistStore::GistStore(RedisClient& redis, std::string prefix) : redis_(redis), pr
 std::string GistStore::users_key() const { return prefix_ + "users"; }
 std::string GistStore::user_key(const std::string& login) const { return prefix_ + "user:" + login; }
 std::string GistStore::seen_key() const { return prefix_ + "seen"; }
+std::string GistStore::rescan_key() const { return prefix_ + "rescan"; }
 
 void GistStore::load_user(const std::string& login,
                           std::function<void(StoreResult<std::optional<UserRecord>>)> done) {
-    redis_.command({"HMGET", user_key(login), "login", "tracked_since", "last_scanned_at", "gist_count", "pages"},
+    redis_.command({"EVAL", kLoadUserScript, "2", user_key(login), rescan_key(), login},
                    [done = std::move(done), login](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
                            return;
                        }
                        const auto& v = result.value.elements;
-                       if (v.size() != 5 || v[1].is_nil()) {
+                       if (v.size() != 7 || v[1].is_nil()) {
                            done(std::optional<UserRecord>{});
                            return;
                        }
@@ -118,6 +141,8 @@ void GistStore::load_user(const std::string& login,
                        record.tracked_since = string_or_empty(v[1]);
                        record.last_scanned_at = string_or_empty(v[2]);
                        record.gist_count = to_int(v[3]);
+                       record.last_scan = string_or_empty(v[5]);
+                       record.next_scan_ms = to_int(v[6]);
                        if (!v[4].is_nil()) {
                            try {
                                record.pages = pages_from_json(nlohmann::json::parse(v[4].str));
@@ -131,15 +156,18 @@ void GistStore::load_user(const std::string& login,
 }
 
 void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreResult<CommitOutcome>)> done) {
-    std::vector<std::string> argv{"EVAL", kCommitScanScript, "4", users_key(), user_key(commit.login), seen_key(),
-                                  prefix_ + "deals:ready", commit.login, commit.scanned_at,
+    std::vector<std::string> argv{"EVAL", kCommitScanScript, "5", users_key(), user_key(commit.login), seen_key(),
+                                  prefix_ + "deals:ready", rescan_key(), commit.login, commit.scanned_at,
                                   pages_to_json(commit.pages).dump(-1, ' ', false,
                                                                    nlohmann::json::error_handler_t::replace),
                                   std::to_string(commit.gist_ids.size()),
                                   commit.deals == DealsMode::off    ? "off"
                                   : commit.deals == DealsMode::skip ? "skip"
                                                                     : "deal",
-                                  prefix_ + "deal:", std::to_string(commit.candidates.size())};
+                                  prefix_ + "deal:", std::to_string(commit.candidates.size()),
+                                  commit.next_scan_ms ? std::to_string(commit.next_scan_ms) : std::string(),
+                                  std::to_string(commit.first_scan_ms), commit.only_if_tracked ? "1" : "0",
+                                  commit.last_scan};
     // Candidates first (with their deal text), then the other ids; the reply follows that order.
     std::unordered_map<std::string, std::size_t> position;
     std::vector<std::size_t> order;
@@ -158,7 +186,7 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
         argv.push_back(c.title);
         argv.push_back(c.note);
     }
-    argv[13] = std::to_string(order.size());  // ARGV[7]: the candidate count
+    argv[14] = std::to_string(order.size());  // ARGV[7]: the candidate count
     for (std::size_t i = 0; i < commit.gist_ids.size(); ++i) {
         if (!is_candidate[i]) {
             order.push_back(i);
@@ -172,6 +200,12 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
             return;
         }
         const auto& v = result.value.elements;
+        if (v.size() == 3 && to_int(v[0]) == -1) {
+            CommitOutcome untracked;
+            untracked.untracked = true;
+            done(std::move(untracked));
+            return;
+        }
         if (v.size() != 3 || v[2].elements.size() != expected) {
             done(StoreError{"unexpected reply to the scan commit"});
             return;
@@ -228,7 +262,7 @@ void GistStore::view_user(const std::string& login,
 }
 
 void GistStore::untrack(const std::string& login, std::function<void(StoreResult<bool>)> done) {
-    redis_.command({"EVAL", kUntrackScript, "2", users_key(), user_key(login), login},
+    redis_.command({"EVAL", kUntrackScript, "3", users_key(), user_key(login), rescan_key(), login},
                    [done = std::move(done)](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
@@ -239,7 +273,7 @@ void GistStore::untrack(const std::string& login, std::function<void(StoreResult
 }
 
 void GistStore::list_users(std::function<void(StoreResult<std::vector<UserSummary>>)> done) {
-    redis_.command({"EVAL", kListUsersScript, "1", users_key(), prefix_ + "user:"},
+    redis_.command({"EVAL", kListUsersScript, "2", users_key(), rescan_key(), prefix_ + "user:"},
                    [done = std::move(done)](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
@@ -248,11 +282,14 @@ void GistStore::list_users(std::function<void(StoreResult<std::vector<UserSummar
                        std::vector<UserSummary> users;
                        users.reserve(result.value.elements.size());
                        for (const auto& row : result.value.elements) {
-                           if (row.elements.size() != 4) {
+                           if (row.elements.size() != 6) {
                                continue;
                            }
-                           users.push_back(UserSummary{row.elements[0].str, row.elements[1].str,
-                                                       row.elements[2].str, to_int(row.elements[3])});
+                           UserSummary u{row.elements[0].str, row.elements[1].str, row.elements[2].str,
+                                         to_int(row.elements[3])};
+                           u.last_scan = row.elements[4].str;
+                           u.next_scan_ms = to_int(row.elements[5]);
+                           users.push_back(std::move(u));
                        }
                        done(std::move(users));
                    });

@@ -35,6 +35,8 @@ struct ApiSettings {
     DealsMode deals = DealsMode::off;
     // How long POST /user waits for the deals of its new gists before answering "pending".
     std::chrono::milliseconds deal_wait{2000};
+    // Background rescans (docs/rescan.md); 0: off. Also decides whether next_scan_at is shown.
+    std::chrono::milliseconds rescan_interval{0};
     // Called after a scan queued deal jobs (the local DealWorker starts on them at once).
     std::function<void()> jobs_queued;
 };

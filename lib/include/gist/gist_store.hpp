@@ -27,6 +27,8 @@ struct UserRecord {
     std::string last_scanned_at;
     std::int64_t gist_count = 0;
     std::vector<StoredPage> pages;
+    std::string last_scan;          // outcome of the last scan ("ok", "not_modified", an error code)
+    std::int64_t next_scan_ms = 0;  // due time of the next rescan; 0: none scheduled
 };
 
 struct UserSummary {
@@ -34,6 +36,8 @@ struct UserSummary {
     std::string tracked_since;
     std::string last_scanned_at;
     std::int64_t gist_count = 0;
+    std::string last_scan;
+    std::int64_t next_scan_ms = 0;
 };
 
 enum class DealsMode { off, deal, skip };
@@ -53,9 +57,14 @@ struct ScanCommit {
     DealsMode deals = DealsMode::off;
     // skip: no deals for the gists a newly tracked user already had
     std::vector<DealCandidate> candidates;  // gists not in the stored listing (subset of gist_ids)
+    std::string last_scan = "ok";           // "ok" or "not_modified"
+    std::int64_t next_scan_ms = 0;          // rescans on: due time for a user tracked before; 0: off
+    std::int64_t first_scan_ms = 0;         // rescans on: due time for a newly tracked user
+    bool only_if_tracked = false;           // a rescan must not bring back a user untracked meanwhile
 };
 
 struct CommitOutcome {
+    bool untracked = false;  // only_if_tracked and the user is gone: nothing was written
     bool newly_tracked = false;
     std::string tracked_since;
     std::vector<bool> is_new;  // aligned with ScanCommit::gist_ids
@@ -73,6 +82,7 @@ public:
     std::string users_key() const;
     std::string user_key(const std::string& login) const;
     std::string seen_key() const;
+    std::string rescan_key() const;
 
     // nullopt when the user is not tracked.
     void load_user(const std::string& login,

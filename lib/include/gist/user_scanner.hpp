@@ -1,0 +1,76 @@
+// One scan of one user, as POST /user and the background rescans both do it: read the stored
+// listing, list the gists on GitHub with conditional requests, record GitHub's budget, and
+// commit atomically (seen marks, listing, deal jobs, next rescan).
+#pragma once
+
+#include "gist/event_loop.hpp"
+#include "gist/gist_store.hpp"
+#include "gist/github_gist_lister.hpp"
+#include "gist/http_client.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace gist {
+
+struct ScanSettings {
+    GithubSettings github;
+    DealsMode deals = DealsMode::off;
+    std::chrono::milliseconds rescan_interval{0};  // 0: rescans off
+};
+
+struct ScanReport {
+    enum class Status { ok, github_failed, store_failed, untracked };
+    Status status = Status::ok;
+    GithubVerdict verdict;          // github_failed: why; ok: the last response's rate headers
+    std::string store_error;
+    std::string scanned_at;
+    std::vector<Gist> gists;        // ok: the whole listing, deduplicated
+    CommitOutcome outcome;          // ok: aligned with `gists`
+    bool not_modified = false;      // ok: every page was a 304
+};
+
+// A scan in flight; destroying it cancels it (the callback never runs).
+class UserScanner {
+public:
+    using Callback = std::function<void(ScanReport)>;
+
+    UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store, const ScanSettings& settings,
+                std::string prefix);
+    ~UserScanner();
+    UserScanner(const UserScanner&) = delete;
+    UserScanner& operator=(const UserScanner&) = delete;
+
+    // as_rescan: do not bring back a user that was untracked while the scan ran.
+    void start(std::string login, bool as_rescan, Callback on_done);
+
+    // The Redis key holding GitHub's budget, and the one pausing rescans after a rate limit.
+    static std::string rate_key(const std::string& prefix) { return prefix + "github:rate"; }
+    static std::string pause_key(const std::string& prefix) { return prefix + "github:pause_until"; }
+
+private:
+    void on_loaded(StoreResult<std::optional<UserRecord>> loaded);
+    void on_listed(GistListing listing);
+    void record_rate(const GithubVerdict& verdict);
+    void finish(ScanReport report);
+
+    EventLoop& loop_;
+    HttpClient& http_;
+    RedisClient& redis_;
+    GistStore& store_;
+    const ScanSettings& settings_;
+    std::string prefix_;
+    std::string login_;
+    bool as_rescan_ = false;
+    std::unordered_set<std::string> known_;
+    std::unique_ptr<GithubGistLister> lister_;
+    ScanReport report_;
+    Callback on_done_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gist
