@@ -53,6 +53,9 @@ install -D -m 0644 "$stage/nginx-gist.conf" /etc/systemd/system/nginx.service.d/
 install -d -m 0755 /etc/gist
 # The stock site is not included by nginx.prod.conf; remove it so nobody mistakes it for live.
 rm -f /etc/nginx/sites-enabled/default
+# The stream module is for the tunnel instance only (it loads it itself): keep it out of the app's
+# nginx. Removing the link is an admin choice Debian's maintainer scripts keep across upgrades.
+rm -f /etc/nginx/modules-enabled/50-mod-stream.conf
 
 log "nginx -t (with placeholder secrets, removed afterwards)"
 placeholders=(github_token pipedrive_token redis_auth_token realip.conf write-allow.conf

@@ -101,6 +101,7 @@ t_boot_provision() {
     touch "$WORK/provisioned"
     # What the image must (not) contain.
     [[ -L $ROOTFS/etc/nginx/modules-enabled/50-mod-http-gist.conf ]] || { echo "module not enabled"; return 1; }
+    [[ ! -e $ROOTFS/etc/nginx/modules-enabled/50-mod-stream.conf ]] || { echo "stream module loaded into the app nginx"; return 1; }
     cmp "$ROOTFS/usr/share/nginx/modules-available/mod-http-gist.conf" <(echo 'load_module modules/ngx_http_gist_module.so;') || return 1
     [[ ! -e $ROOTFS/etc/gist/github_token && ! -e $ROOTFS/etc/gist/redis_auth_token ]] || { echo "secrets baked into the image"; return 1; }
     chroot "$ROOTFS" apt-mark showhold | grep -x nginx >/dev/null || { echo "nginx not held"; return 1; }
