@@ -44,7 +44,7 @@ sub post { [$ng->http(POST => "/user/$_[0]", timeout => 10)] }
 # Redis content: every key with its type and value (hashes as field => value).
 sub state_now {
     my %s;
-    for my $k ($redis->all_keys) {
+    for my $k (GistTest::state_keys($redis)) {
         my $type = $redis->cmd('TYPE', $k);
         $s{$k} = $type eq 'hash' ? { %{ $redis->hgetall($k) } }
                : $type eq 'zset' ? $redis->cmd('ZRANGE', $k, 0, -1, 'WITHSCORES')
@@ -87,7 +87,7 @@ error_ok($r, 504, 'github_timeout', 'GitHub slower than gist_upstream_timeout 1s
 ok($took < 2.5, sprintf('timeout after ~1 s, not the stub\'s 3 s delay (%.2f s)', $took));
 
 # Nothing stored by any of them.
-is_deeply([$redis->all_keys], [], 'Redis has no keys after failed scans');
+is_deeply([GistTest::state_keys($redis)], [], 'Redis has no keys after failed scans');
 my ($st, $h, $body, $j) = $ng->http(GET => '/trackedusers');
 is($st, 200, '/trackedusers 200');
 is($j->{count}, 0, '/trackedusers count 0');

@@ -65,7 +65,7 @@ ok(!exists $rh->{authorization}, 'GitHub: no Authorization without a token file'
 ok(!exists $rh->{'if-none-match'}, 'GitHub: no If-None-Match on the first scan');
 
 # --- Redis state ------------------------------------------------------------------------------
-is_deeply([$redis->all_keys], ['gist:seen', 'gist:user:octocat', 'gist:users'], 'Redis keys (prefix gist:)');
+is_deeply([GistTest::state_keys($redis)], ['gist:seen', 'gist:user:octocat', 'gist:users'], 'Redis keys (prefix gist:)');
 is_deeply($redis->cmd('ZRANGE', 'gist:users', 0, -1), ['octocat'], 'gist:users holds the login');
 my $uh = $redis->hgetall('gist:user:octocat');
 is($uh->{login}, 'octocat', 'user hash: login');

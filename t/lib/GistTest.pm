@@ -223,6 +223,28 @@ sub gist_view {
              updated_at => $g->{updated_at}, deal => undef };
 }
 
+# The product's state in Redis: every key but GitHub's budget bookkeeping (<prefix>github:*),
+# which every GitHub answer updates, failed ones included.
+sub state_keys {
+    my ($redis) = @_;
+    return grep { !/:github:/ } $redis->all_keys;
+}
+
+# /health without the parts that depend on GitHub's headers and on rescans ("github", and
+# "rescan" when rescans are off: {"interval_s": null, "overdue": 0}), after checking their shape.
+sub health_core {
+    my ($j) = @_;
+    return $j unless ref $j eq 'HASH';
+    my %h = %$j;
+    my $github = delete $h{github};
+    my $rescan = delete $h{rescan};
+    $h{github_shape} = 'bad' unless ref $github eq 'HASH'
+        && join(',', sort keys %$github) eq 'limit,remaining,reset';
+    $h{rescan_shape} = 'bad' unless ref $rescan eq 'HASH' && exists $rescan->{interval_s}
+        && defined $rescan->{overdue};
+    return \%h;
+}
+
 # One assertion: [$status, $headers, $body, $json] is the JSON error
 # {"error": $code, "message": "<non-empty>"} with HTTP $status and Content-Type application/json.
 sub error_ok {
