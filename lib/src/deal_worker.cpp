@@ -123,6 +123,9 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
             return;
         }
         if (job.person_id) {
+            // Found in the cache after all: let the login's other jobs go on.
+            person_locked = false;
+            w.outbox_.unlock_person(job.login);
             next();
             return;
         }
