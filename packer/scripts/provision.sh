@@ -59,7 +59,7 @@ rm -f /etc/nginx/modules-enabled/50-mod-stream.conf
 
 log "nginx -t (with placeholder secrets, removed afterwards)"
 placeholders=(github_token pipedrive_token redis_auth_token realip.conf write-allow.conf
-    redis-tunnel-upstream.conf)
+    redis-tunnel-upstream.conf pipedrive.conf)
 cleanup() { for f in "${placeholders[@]}"; do rm -f "/etc/gist/$f"; done; }
 trap cleanup EXIT
 for f in github_token pipedrive_token redis_auth_token; do
@@ -69,6 +69,8 @@ for f in github_token pipedrive_token redis_auth_token; do
 done
 echo 'set_real_ip_from 127.0.0.1;' >/etc/gist/realip.conf
 : >/etc/gist/write-allow.conf
+printf 'gist_pipedrive_api_url https://placeholder.pipedrive.com;\ngist_pipedrive_token_file /etc/gist/pipedrive_token;\n' \
+    >/etc/gist/pipedrive.conf
 # shellcheck disable=SC2016 # nginx variables
 printf 'set $redis_upstream "127.0.0.1:6379";\nset $redis_tls_name "localhost";\n' \
     >/etc/gist/redis-tunnel-upstream.conf

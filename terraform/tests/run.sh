@@ -211,6 +211,8 @@ render_prod_conf() { # render_prod_conf DIR: a copy of conf/nginx.prod.conf poin
     chmod 0600 "$d"/gist/*_token
     echo 'set_real_ip_from 10.0.0.0/16;' >"$d/gist/realip.conf"
     echo '203.0.113.0/24 1;' >"$d/gist/write-allow.conf"
+    printf 'gist_pipedrive_api_url https://acme.pipedrive.com;\ngist_pipedrive_token_file %s/gist/pipedrive_token;\n' "$d" \
+        >"$d/gist/pipedrive.conf"
     # shellcheck disable=SC2016 # nginx variables
     printf 'set $redis_upstream "127.0.0.1:6379";\nset $redis_tls_name "localhost";\n' >"$d/gist/redis-tunnel-upstream.conf"
     sed -e "s|include /etc/nginx/modules-enabled/\*.conf;|load_module $MODULE_SO;|" \
@@ -343,6 +345,7 @@ fetch_secrets() { # fetch_secrets CONF_DIR [VAR=value...]: run the real script a
         GIST_IMDS_ENDPOINT="http://127.0.0.1:$MOTO_PORT" GIST_SSM_ENDPOINT="http://127.0.0.1:$MOTO_PORT" \
         GIST_SSM_PREFIX=/gist/e2e GIST_REDIS_HOST=master.gist-e2e.abc.euc1.cache.amazonaws.com \
         GIST_VPC_CIDR=10.30.0.0/16 GIST_WRITE_ALLOWED_CIDRS="203.0.113.0/24 198.51.100.7/32" \
+        GIST_PIPEDRIVE_URL=https://acme.pipedrive.com \
         "$@" "$ROOT/packer/files/gist-fetch-secrets"
 }
 
@@ -356,6 +359,7 @@ t_secrets_fetch() {
     [[ $(stat -c '%a %U' "$d/github_token" "$d/pipedrive_token" "$d/redis_auth_token" | sort -u) == "600 root" ]] || return 1
     grep -qx 'set_real_ip_from 10.30.0.0/16;' "$d/realip.conf" || return 1
     grep -qx '198.51.100.7/32 1;' "$d/write-allow.conf" || return 1
+    grep -qx 'gist_pipedrive_api_url https://acme.pipedrive.com;' "$d/pipedrive.conf" || return 1
     # shellcheck disable=SC2016 # nginx variables
     grep -qx 'set $redis_upstream "master.gist-e2e.abc.euc1.cache.amazonaws.com:6379";' "$d/redis-tunnel-upstream.conf" || return 1
     # The rendered files are what the production config includes: nginx -t with them.

@@ -14,6 +14,7 @@ module "config" {
   redis_port          = module.redis.port
   vpc_cidr            = module.network.vpc_cidr
   write_allowed_cidrs = var.write_allowed_cidrs
+  pipedrive_url       = var.pipedrive_url
 }
 
 module "network" {

@@ -38,3 +38,9 @@ variable "alarm_email" {
   description = "Address subscribed to the alarm topic (confirm the subscription once)."
   type        = string
 }
+
+variable "pipedrive_url" {
+  description = "The company's Pipedrive, https://<company>.pipedrive.com; empty: deals off."
+  type        = string
+  default     = ""
+}

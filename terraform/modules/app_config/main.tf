@@ -58,6 +58,7 @@ locals {
     redis_port          = var.redis_port
     vpc_cidr            = var.vpc_cidr
     write_allowed_cidrs = join(" ", var.write_allowed_cidrs)
+    pipedrive_url       = var.pipedrive_url
   })
 
   user_data = templatefile("${path.module}/user_data.yaml.tftpl", {

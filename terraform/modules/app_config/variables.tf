@@ -118,3 +118,14 @@ variable "write_allowed_cidrs" {
     error_message = "write_allowed_cidrs must be CIDRs, and none may be /0."
   }
 }
+
+variable "pipedrive_url" {
+  description = "The company's Pipedrive (https://<company>.pipedrive.com); empty turns deals off."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.pipedrive_url == "" || can(regex("^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", var.pipedrive_url))
+    error_message = "pipedrive_url must be https://<company>.pipedrive.com (no path), or empty."
+  }
+}

@@ -126,3 +126,26 @@ run "rejects_kms_alias_instead_of_key_arn" {
   }
   expect_failures = [var.kms_key_arn]
 }
+
+run "pipedrive_url_reaches_the_node" {
+  command = plan
+
+  variables {
+    pipedrive_url = "https://acme.pipedrive.com"
+  }
+
+  assert {
+    condition     = strcontains(output.node_env, "GIST_PIPEDRIVE_URL=\"https://acme.pipedrive.com\"\n")
+    error_message = "the Pipedrive URL must reach node.env"
+  }
+}
+
+run "pipedrive_url_must_be_https_without_path" {
+  command = plan
+
+  variables {
+    pipedrive_url = "http://acme.pipedrive.com/api"
+  }
+
+  expect_failures = [var.pipedrive_url]
+}
