@@ -33,7 +33,19 @@ package StubGitHub;
 # The scenario is a JSON file re-read on every request, so a test may change it between requests.
 # Every request is appended (with flock) to requests.jsonl before any delay:
 #   {"method","target" (path+query),"path","query":{...},"login","page","headers":{lc name: value},"time"}
-# Users missing from the scenario get GitHub's 404.
+# Users missing from the scenario get GitHub's 404. Each record also has "status": the status the
+# stub answered (null when it closed the connection), and "peer_port": the client's TCP port (which
+# process sent it can be told from /proc while the connection lasts).
+#
+# A shared rate budget (off by default), like GitHub's primary limit for one token:
+#   $stub->set_rate(limit => 100, remaining => 12, reset_at => time + 10, window => 60);
+#   $stub->rate;            # {limit, remaining, reset_at, window, used}: the budget now
+#   $stub->set_rate(undef); # off again
+# While on, every gist listing request (any user) is accounted under an flock: once `reset_at` has
+# passed the budget refills to `limit` and the next reset is `window` s later; at remaining 0 every
+# listing gets 403 (remaining 0, x-ratelimit-reset = reset_at) whatever the user's scenario says;
+# otherwise each answer but a 304 (free on GitHub) takes one from `remaining`. Every answer carries
+# the budget in x-ratelimit-limit/remaining/reset/used (overriding a user's remaining/reset_in).
 
 use strict;
 use warnings;
@@ -55,6 +67,7 @@ sub new {
         dir => $dir,
         scenario_file => "$dir/scenario.json",
         log_file => "$dir/requests.jsonl",
+        rate_file => "$dir/rate.json",
     }, $class;
     $self->set_scenario($opt{scenario} || {});
     open my $lf, '>', $self->{log_file} or die $!;
@@ -142,6 +155,33 @@ sub requests_for {
 }
 
 sub count_for { my ($self, $login) = @_; return scalar(my @r = $self->requests_for($login)) }
+
+# The shared rate budget (see above): set_rate(%budget) turns it on, set_rate(undef) off.
+sub set_rate {
+    my ($self, @a) = @_;
+    if (@a == 1 && !defined $a[0]) { unlink $self->{rate_file}; return $self }
+    my %o = @a;
+    my %st = (limit => $o{limit} // 5000, window => $o{window} // 3600, used => 0);
+    $st{remaining} = $o{remaining} // $st{limit};
+    $st{reset_at} = $o{reset_at} // int(time) + $st{window};
+    my $tmp = "$self->{rate_file}.$$.tmp";
+    open my $fh, '>', $tmp or die "$tmp: $!";
+    print $fh $JSON->encode(\%st);
+    close $fh;
+    chmod 0666, $tmp;
+    rename $tmp, $self->{rate_file} or die "rename: $!";
+    return $self;
+}
+
+sub rate {
+    my ($self) = @_;
+    open my $fh, '<', $self->{rate_file} or return undef;
+    flock $fh, LOCK_SH;
+    local $/;
+    my $s = <$fh>;
+    close $fh;
+    return eval { $JSON->decode($s) };
+}
 
 sub clear_requests {
     my ($self) = @_;
@@ -276,11 +316,14 @@ sub _connection {
         }
         my ($login) = $path =~ m{^/users/([^/]+)/gists$};
         my $page = $q{page} // 1;
+        my $t0 = time;
+        my $resp = $self->_respond($req, $path, \%q, $login);
+        $resp = $self->_rate_account($resp, $login) if defined $login && -e $self->{rate_file};
         $self->_log({ method => $req->{method}, target => $req->{target}, path => $path, query => \%q,
                       login => $login, page => 0 + ($page =~ /^\d+$/ ? $page : 0),
-                      headers => $req->{headers}, time => time });
+                      headers => $req->{headers}, time => $t0, peer_port => $c->peerport,
+                      status => $resp->{close} ? undef : $resp->{status} });
         my $keep = !(($req->{headers}{connection} // '') =~ /close/i) && $req->{version} eq 'HTTP/1.1';
-        my $resp = $self->_respond($req, $path, \%q, $login);
         sleep $resp->{delay} if $resp->{delay};
         return if $resp->{close};
         my $out = "HTTP/1.1 $resp->{status} " . _reason($resp->{status}) . "\r\n";
@@ -356,6 +399,43 @@ sub _error {
     my @h = _base_headers(\%u, $status);
     push @h, 'retry-after' => ($u->{retry_after} // 30) if $status == 429;
     return { status => $status, headers => \@h, body => $JSON->encode($b), delay => $u->{delay} };
+}
+
+# The shared rate budget: refill after the reset, 403 when exhausted, one less per answer but a
+# 304, and the budget's headers on the answer.
+sub _rate_account {
+    my ($self, $resp, $login) = @_;
+    return $resp if $resp->{close};
+    open my $fh, '+<', $self->{rate_file} or return $resp;
+    flock $fh, LOCK_EX;
+    local $/;
+    my $st = eval { $JSON->decode(<$fh> // '') };
+    if (ref $st ne 'HASH') { close $fh; return $resp }
+    my $now = time;
+    if ($now >= $st->{reset_at}) {
+        $st->{remaining} = $st->{limit};
+        $st->{reset_at} = int($now) + $st->{window};
+    }
+    if ($st->{remaining} <= 0) {
+        my $e = _error({ delay => $resp->{delay} }, 403);
+        $resp = { %$e, rate_exhausted => 1 };
+    } elsif ($resp->{status} != 304) {
+        $st->{remaining}--;
+        $st->{used}++;
+    }
+    my %set = ('x-ratelimit-limit' => $st->{limit}, 'x-ratelimit-remaining' => $st->{remaining},
+               'x-ratelimit-reset' => $st->{reset_at}, 'x-ratelimit-used' => $st->{limit} - $st->{remaining});
+    my @h = @{ $resp->{headers} || [] };
+    for (my $i = 0; $i < @h; $i += 2) {
+        my $k = lc $h[$i];
+        $h[$i + 1] = $set{$k} if exists $set{$k};
+    }
+    $resp = { %$resp, headers => \@h };
+    seek $fh, 0, 0;
+    truncate $fh, 0;
+    print $fh $JSON->encode($st);
+    close $fh;
+    return $resp;
 }
 
 # The scenario, decoded again only when the file changed (checked on every call).
