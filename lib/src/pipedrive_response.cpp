@@ -247,8 +247,9 @@ PipedriveVerdict classify_pipedrive_response(const HttpResponse& response,
                 v.detail = http;
                 return v;
             }
-        } else if (data != nullptr && (data->is_object() || data->is_null())) {
-            v.outcome = PipedriveOutcome::ok;  // a search with no hits may say "data": null
+        } else if (data != nullptr && (data->is_object() || data->is_array() || data->is_null())) {
+            // Searches answer an object, list look-ups an array; no hits may say "data": null.
+            v.outcome = PipedriveOutcome::ok;
             v.reason = "ok";
             v.detail = http;
             return v;

@@ -79,6 +79,14 @@ TEST(PipedriveResponse, SearchDealsEmptySuccess) {
     EXPECT_EQ(search(http(200, R"({"success":true,"data":null})")).outcome, Outcome::ok);
 }
 
+// The consistent look-ups (GET /api/v2/persons, /api/v2/deals, /api/v1/notes?deal_id) answer a
+// list: "data" is an array. Taking that for unreadable made every ambiguous create retry for ever.
+TEST(PipedriveResponse, ListLookupSuccess) {
+    EXPECT_EQ(search(http(200, R"({"success":true,"data":[{"id":7,"name":"octocat"}],
+        "additional_data":{"next_cursor":null}})")).outcome, Outcome::ok);
+    EXPECT_EQ(search(http(200, R"({"success":true,"data":[]})")).outcome, Outcome::ok);
+}
+
 // --- malformed successes --------------------------------------------------------------------
 
 TEST(PipedriveResponse, GarbageBodyOn2xxCreateIsAmbiguous) {
@@ -104,7 +112,7 @@ TEST(PipedriveResponse, SuccessWithoutIntegerIdIsAmbiguous) {
 TEST(PipedriveResponse, GarbageBodyOn2xxSearchIsRetry) {
     EXPECT_EQ(search(http(200, "not json")).outcome, Outcome::retry);
     EXPECT_EQ(search(http(200, R"({"success":false})")).outcome, Outcome::retry);
-    EXPECT_EQ(search(http(200, R"({"success":true,"data":[1]})")).outcome, Outcome::retry);
+    EXPECT_EQ(search(http(200, R"({"success":true,"data":"x"})")).outcome, Outcome::retry);
 }
 
 // --- permanent errors with Pipedrive's envelope --------------------------------------------
