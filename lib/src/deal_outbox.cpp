@@ -17,7 +17,9 @@ end
 return #due
 )lua";
 
-// KEYS: job, ready, persons. ARGV: me, now_ms, lease_ms, entry.
+// KEYS: job, ready, persons, person intents. ARGV: me, now_ms, lease_ms, entry.
+// The person intent is per login, not per job: any job of the login that runs after an ambiguous
+// person create must look up first, not only the job that sent it.
 constexpr const char* kTakeScript = R"lua(
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'done' or state == 'failed' then
@@ -34,12 +36,16 @@ redis.call('HSET', KEYS[1], 'lease', ARGV[1], 'lease_until', tonumber(ARGV[2]) +
 local f = redis.call('HMGET', KEYS[1], 'login', 'title', 'note', 'person_id', 'deal_id', 'note_id',
                      'attempts', 'intent_person', 'intent_deal', 'intent_note')
 local cached = false
-if f[1] then cached = redis.call('HGET', KEYS[3], f[1]) end
-return {'ok', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], cached}
+local person_intent = f[8]
+if f[1] then
+  cached = redis.call('HGET', KEYS[3], f[1])
+  person_intent = redis.call('HGET', KEYS[4], f[1]) or person_intent
+end
+return {'ok', f[1], f[2], f[3], f[4], f[5], f[6], f[7], person_intent, f[9], f[10], cached}
 )lua";
 
-// KEYS: job, persons. ARGV: me, now_ms, lease_ms, cache login, cache person id, n set pairs,
-// pairs…, fields to delete….
+// KEYS: job, persons, person intents. ARGV: me, now_ms, lease_ms, login, person id to cache ('' for
+// none), n set pairs, pairs…, fields to delete…. intent_person is kept per login.
 constexpr const char* kSaveScript = R"lua(
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', tonumber(ARGV[2]) + tonumber(ARGV[3]))
@@ -47,13 +53,15 @@ local n = tonumber(ARGV[6])
 local i = 7
 for _ = 1, n do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i] == 'intent_person' then redis.call('HSET', KEYS[3], ARGV[4], ARGV[i + 1]) end
   i = i + 2
 end
 while i <= #ARGV do
   redis.call('HDEL', KEYS[1], ARGV[i])
+  if ARGV[i] == 'intent_person' then redis.call('HDEL', KEYS[3], ARGV[4]) end
   i = i + 1
 end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) end
 return 1
 )lua";
 
@@ -67,13 +75,15 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 )lua";
 
-// KEYS: job, ready, later. ARGV: me, entry, due_ms, error, gist, count attempt (1/0), intent to clear.
+// KEYS: job, ready, later, person intents. ARGV: me, entry, due_ms, error, gist, count attempt
+// (1/0), intent to clear, login.
 constexpr const char* kRescheduleScript = R"lua(
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return 0 end
 if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
 redis.call('HSET', KEYS[1], 'error', ARGV[4])
 redis.call('HDEL', KEYS[1], 'lease', 'lease_until')
 if ARGV[7] ~= '' then redis.call('HDEL', KEYS[1], ARGV[7]) end
+if ARGV[7] == 'intent_person' then redis.call('HDEL', KEYS[4], ARGV[8]) end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5])
 redis.call('XACK', KEYS[2], 'workers', ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
@@ -207,7 +217,7 @@ void DealOutbox::claim_idle(int count, std::int64_t min_idle_ms, std::function<v
 
 void DealOutbox::take(const std::string& entry_id, const std::string& gist_id, std::int64_t now_ms,
                       std::int64_t lease_ms, std::function<void(TakeResult, DealJob)> done) {
-    redis_.command({"EVAL", kTakeScript, "3", job_key(gist_id), ready_key(), persons_key(), consumer_,
+    redis_.command({"EVAL", kTakeScript, "4", job_key(gist_id), ready_key(), persons_key(), person_intents_key(), consumer_,
                     std::to_string(now_ms), std::to_string(lease_ms), entry_id},
                    [done = std::move(done), entry_id, gist_id](RedisResult r) {
                        DealJob job;
@@ -246,10 +256,9 @@ void DealOutbox::take(const std::string& entry_id, const std::string& gist_id, s
 void DealOutbox::save(const DealJob& job, std::int64_t now_ms, std::int64_t lease_ms,
                       std::vector<std::pair<std::string, std::string>> set, std::vector<std::string> del,
                       std::optional<std::int64_t> cache_person, std::function<void(bool)> done) {
-    std::vector<std::string> argv{"EVAL", kSaveScript, "2", job_key(job.gist_id), persons_key(), consumer_,
-                                  std::to_string(now_ms), std::to_string(lease_ms),
-                                  cache_person ? job.login : std::string(),
-                                  cache_person ? std::to_string(*cache_person) : std::string(),
+    std::vector<std::string> argv{"EVAL", kSaveScript, "3", job_key(job.gist_id), persons_key(),
+                                  person_intents_key(), consumer_, std::to_string(now_ms), std::to_string(lease_ms),
+                                  job.login, cache_person ? std::to_string(*cache_person) : std::string(),
                                   std::to_string(set.size())};
     for (auto& [field, value] : set) {
         argv.push_back(std::move(field));
@@ -270,8 +279,9 @@ void DealOutbox::finish(const DealJob& job, const std::string& now_text, std::fu
 
 void DealOutbox::reschedule(const DealJob& job, std::int64_t due_ms, const std::string& error, bool count_attempt,
                             const std::string& clear_intent, std::function<void(bool)> done) {
-    redis_.command({"EVAL", kRescheduleScript, "3", job_key(job.gist_id), ready_key(), later_key(), consumer_,
-                    job.entry_id, std::to_string(due_ms), error, job.gist_id, count_attempt ? "1" : "0", clear_intent},
+    redis_.command({"EVAL", kRescheduleScript, "4", job_key(job.gist_id), ready_key(), later_key(),
+                    person_intents_key(), consumer_, job.entry_id, std::to_string(due_ms), error, job.gist_id,
+                    count_attempt ? "1" : "0", clear_intent, job.login},
                    [done = std::move(done)](RedisResult r) { done(usable(r) && r.value.integer == 1); });
 }
 

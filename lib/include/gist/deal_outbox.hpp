@@ -52,6 +52,7 @@ public:
     std::string later_key() const { return prefix_ + "deals:later"; }
     std::string dead_key() const { return prefix_ + "deals:dead"; }
     std::string persons_key() const { return prefix_ + "persons"; }
+    std::string person_intents_key() const { return prefix_ + "persons:intent"; }
     static constexpr const char* group = "workers";
 
     // XGROUP CREATE … 0 MKSTREAM (an existing group is fine).
