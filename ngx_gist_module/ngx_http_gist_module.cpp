@@ -442,11 +442,6 @@ ngx_http_gist_check_pipedrive(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf)
             return NGX_ERROR;
         }
 
-        if (gmcf->handlers) {
-            ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
-                          "gist: no \"gist_pipedrive_api_url\": Pipedrive deals are off");
-        }
-
         return NGX_OK;
     }
 
@@ -881,6 +876,13 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         rt->api = std::make_unique<gist::Api>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                               std::move(settings));
         rt->redis->start();
+
+        /* said once per start or reload, by the first worker, into the error log */
+        if (ngx_worker == 0) {
+            ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0, "gist: Pipedrive deals are %s, rescans %s",
+                          rt->deals ? "on" : "off (no \"gist_pipedrive_api_url\")",
+                          rt->rescanner ? "on" : "off");
+        }
 
         if (rt->deals) {
             rt->deals->start();
