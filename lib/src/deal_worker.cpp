@@ -15,9 +15,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
 
 // A look-up window that starts a little before the ambiguous attempt (clock skew).
 std::string lookup_since(const std::string& intent) {

@@ -1,5 +1,7 @@
 #include "gist/github_response.hpp"
 
+#include "gist/header_value.hpp"
+
 #include <algorithm>
 #include <cstddef>
 
@@ -12,33 +14,9 @@ namespace {
 constexpr std::int64_t secondary_limit_wait_seconds = 60;  // GitHub: "wait at least one minute"
 constexpr std::size_t max_detail_message = 200;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-// Non-negative decimal integer; anything else (sign, text, overflow) is "absent".
+// A header's count, or nullopt when it is absent or not a count.
 std::optional<std::int64_t> parse_count(const std::string* header) {
-    if (header == nullptr) {
-        return std::nullopt;
-    }
-    const std::string_view s = trim(*header);
-    if (s.empty() || s.size() > 18) {  // 18 digits cannot overflow int64
-        return std::nullopt;
-    }
-    std::int64_t value = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        value = value * 10 + (c - '0');
-    }
-    return value;
+    return header ? parse_header_count(*header) : std::nullopt;
 }
 
 bool contains_ignoring_case(std::string_view haystack, std::string_view needle) {
@@ -77,7 +55,7 @@ GithubRateLimit parse_rate_limit(const HttpResponse& response) {
     rate.used = parse_count(response.header("x-ratelimit-used"));
     rate.reset_epoch = parse_count(response.header("x-ratelimit-reset"));
     if (const std::string* resource = response.header("x-ratelimit-resource")) {
-        const std::string_view r = trim(*resource);
+        const std::string_view r = trim_header_value(*resource);
         if (!r.empty()) {
             rate.resource = std::string(r);
         }

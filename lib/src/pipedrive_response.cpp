@@ -1,5 +1,7 @@
 #include "gist/pipedrive_response.hpp"
 
+#include "gist/header_value.hpp"
+
 #include "gist/deal_text.hpp"
 
 #include <array>
@@ -13,30 +15,7 @@ namespace {
 constexpr std::size_t max_message_bytes = 200;
 constexpr std::int64_t epoch_threshold = 1000000000;  // larger "reset" values are epoch seconds
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::optional<std::int64_t> parse_count(std::string_view s) {
-    s = trim(s);
-    if (s.empty() || s.size() > 18) {
-        return std::nullopt;
-    }
-    std::int64_t value = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        value = value * 10 + (c - '0');
-    }
-    return value;
-}
+std::optional<std::int64_t> parse_count(std::string_view s) { return parse_header_count(s); }
 
 std::int64_t epoch_seconds(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -183,7 +162,7 @@ std::string_view to_string(PipedriveOutcome outcome) {
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now) {
-    value = trim(value);
+    value = trim_header_value(value);
     if (auto delta = parse_count(value)) {
         return std::chrono::seconds(*delta);
     }

@@ -65,9 +65,6 @@ end
 return n
 )lua";
 
-std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
 
 const char* outcome_code(const ScanReport& report) {
     switch (report.verdict.outcome) {

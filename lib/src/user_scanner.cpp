@@ -11,9 +11,6 @@ namespace gist {
 
 namespace {
 
-std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // Users tracked together must not come due together: the first rescan lands anywhere in the
 // second half of the interval.
