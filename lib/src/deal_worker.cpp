@@ -15,7 +15,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-
 // A look-up window that starts a little before the ambiguous attempt (clock skew).
 std::string lookup_since(const std::string& intent) {
     auto t = parse_rfc3339(intent);

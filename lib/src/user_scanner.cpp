@@ -11,7 +11,6 @@ namespace gist {
 
 namespace {
 
-
 // Users tracked together must not come due together: the first rescan lands anywhere in the
 // second half of the interval.
 std::int64_t jittered(std::int64_t interval_ms) {
