@@ -12,11 +12,11 @@ namespace gist {
 namespace {
 
 // Users tracked together must not come due together: the first rescan lands anywhere in the
-// second half of the interval.
+// interval (uniformly), each later one an interval after the last: the fleet's load stays flat.
 std::int64_t jittered(std::int64_t interval_ms) {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_int_distribution<std::int64_t> half(interval_ms / 2, interval_ms);
-    return half(rng);
+    std::uniform_int_distribution<std::int64_t> spread(1, interval_ms);
+    return spread(rng);
 }
 
 }  // namespace
