@@ -105,6 +105,13 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 )lua";
 
+// KEYS: the window's counter. ARGV: window length (ms), slots per window.
+constexpr const char* kSearchSlotScript = R"lua(
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2) end
+return n <= tonumber(ARGV[2]) and 1 or 0
+)lua";
+
 // KEYS: lock. ARGV: me.
 constexpr const char* kUnlockScript = R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -301,6 +308,14 @@ void DealOutbox::lock_person(const std::string& login, std::int64_t ttl_ms, std:
 
 void DealOutbox::unlock_person(const std::string& login) {
     redis_.command({"EVAL", kUnlockScript, "1", prefix_ + "pdlock:person:" + login, consumer_}, [](RedisResult) {});
+}
+
+void DealOutbox::search_slot(std::int64_t now_ms, int per_window, std::function<void(bool)> done) {
+    constexpr std::int64_t window_ms = 2000;
+    redis_.command({"EVAL", kSearchSlotScript, "1",
+                    prefix_ + "pipedrive:searches:" + std::to_string(now_ms / window_ms), std::to_string(window_ms),
+                    std::to_string(per_window)},
+                   [done = std::move(done)](RedisResult r) { done(usable(r) && r.value.integer == 1); });
 }
 
 void DealOutbox::statuses(const std::vector<std::string>& gist_ids,

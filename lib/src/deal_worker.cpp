@@ -132,14 +132,16 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
                  });
             return;
         }
-        if (!w.take_search_token()) {
-            retry_later(milliseconds(1000), "search rate limit", false, {});
-            return;
-        }
-        send(pipedrive_search_person_request(w.settings_.pipedrive, job.login), PipedriveCall::search,
-             [](Job& j, const PipedriveVerdict&, const HttpResponse& r) {
-                 j.found_or_create(Step::person, find_person_in_search(r.body, j.job.login));
-             });
+        w.outbox_.search_slot(now_ms(), w.settings_.searches_per_window, guarded([](Job& j, bool granted) {
+            if (!granted) {
+                j.retry_later(milliseconds(1000), "Pipedrive search rate limit (fleet-wide)", false, {});
+                return;
+            }
+            j.send(pipedrive_search_person_request(j.w.settings_.pipedrive, j.job.login), PipedriveCall::search,
+                   [](Job& k, const PipedriveVerdict&, const HttpResponse& r) {
+                       k.found_or_create(Step::person, find_person_in_search(r.body, k.job.login));
+                   });
+        }));
     }
 
     // ---- deal and note: look up only after an ambiguous create ----
@@ -330,19 +332,6 @@ void DealWorker::schedule(milliseconds delay) {
         return;
     }
     timer_->arm(delay);
-}
-
-bool DealWorker::take_search_token() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - search_window_ >= std::chrono::seconds(1)) {
-        search_window_ = now;
-        searches_in_window_ = 0;
-    }
-    if (searches_in_window_ >= settings_.searches_per_second) {
-        return false;
-    }
-    ++searches_in_window_;
-    return true;
 }
 
 // One round: promote due retries, read new entries, now and then take over a dead worker's.

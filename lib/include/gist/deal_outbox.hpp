@@ -86,6 +86,10 @@ public:
     void lock_person(const std::string& login, std::int64_t ttl_ms, std::function<void(bool locked)> done);
     void unlock_person(const std::string& login);
 
+    // Pipedrive allows 10 searches per 2 s per token, for the whole fleet: a shared counter per
+    // 2-second window in Redis hands out at most `per_window` slots.
+    void search_slot(std::int64_t now_ms, int per_window, std::function<void(bool granted)> done);
+
     void statuses(const std::vector<std::string>& gist_ids, std::function<void(bool ok, std::vector<DealStatus>)> done);
     void counts(std::function<void(bool ok, OutboxCounts)> done);
 

@@ -26,7 +26,7 @@ struct DealWorkerSettings {
     unsigned max_attempts = 0;                   // 0: retry transient failures for ever
     std::chrono::milliseconds claim_timeout{60000};
     std::chrono::milliseconds poll_interval{250};
-    int searches_per_second = 2;                 // Pipedrive allows 10 searches per 2 s per token
+    int searches_per_window = 8;                 // fleet-wide per 2 s; Pipedrive allows 10 per token
 };
 
 class DealWorker {
@@ -47,7 +47,6 @@ private:
     void tick();
     void schedule(std::chrono::milliseconds delay);
     void take_entries(DealOutbox::Entries entries);
-    bool take_search_token();
 
     friend struct Job;
     EventLoop& loop_;
@@ -63,8 +62,6 @@ private:
     bool group_ready_ = false;
     std::chrono::steady_clock::time_point paused_until_{};
     std::chrono::steady_clock::time_point last_claim_{};
-    std::chrono::steady_clock::time_point search_window_{};
-    int searches_in_window_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
