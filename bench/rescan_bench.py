@@ -9,9 +9,11 @@ after the seeding (by then every user's first due time has passed). Prints:
   * GitHub requests per user per interval (ideal: 1), users by number of rescans in the window, and
     the period between two rescans of a user (ideal: the interval)
   * the share of 304s (expected: 1 - change_pct/100; 304s are free on GitHub)
-  * how evenly the rescans spread over time: requests per second, coefficient of variation (CV)
-    against the CV of a Poisson process of the same rate (the "ideal" spread, measured baseline
-    for this rate), and the share of empty seconds; an ASCII histogram
+  * how evenly the rescans spread over time: requests per second and per tenth of the interval,
+    coefficient of variation (CV) against the CV of a Poisson process of the same rate (the "ideal"
+    spread at this rate), the share of near-empty seconds; an ASCII histogram. Per second, the
+    workers' once-a-second claim bursts alias against second boundaries (0 or 2 bursts in a second);
+    per tenth of the interval shows the spread over the interval itself.
   * Redis memory per tracked user: MEMORY USAGE of a sample of user hashes (averaged), each user's
     share of the users / rescan sorted sets and of the seen hash, and the INFO used_memory delta
   * nginx worker CPU per rescan and Redis CPU per rescan, /health at the end
@@ -246,6 +248,15 @@ def main():
                        "posts_per_s": round(a.users / (t_seeded - t_seed), 1)}
         print(f"seeded {a.users} users in {t_seeded - t_seed:.1f} s "
               f"({a.users / (t_seeded - t_seed):.0f} POST/s): {statuses}", flush=True)
+        # Where the first due times fell (tenths of the interval after the end of the seeding; read at
+        # once, before rescans move them).
+        zs = redis_raw(redis_port, "ZRANGE", "gist:rescan", 0, -1, "WITHSCORES").split("\n")
+        dues = [float(x) / 1000 for x in zs[1::2] if x]
+        tenths = [0] * 10
+        for d in dues:
+            k = int(10 * (d - t_seeded) / a.interval)
+            tenths[min(max(k, 0), 9)] += 1
+        fig["first_due_by_tenth_of_interval"] = tenths
         tracked = int(redis_raw(redis_port, "ZCARD", "gist:users"))
         scheduled = int(redis_raw(redis_port, "ZCARD", "gist:rescan"))
         mem1 = int(redis_info(redis_port, "memory")["used_memory"])
@@ -269,14 +280,6 @@ def main():
         mem["total_by_keys_per_user"] = round(mem["user_hash_avg"] + mem["users_zset_share"]
                                               + mem["rescan_zset_share"] + mem["seen_hash_share"], 1)
         fig["redis_memory_bytes_per_user"] = mem
-        # Where the first due times fell (tenths of the interval after the end of the seeding).
-        zs = redis_raw(redis_port, "ZRANGE", "gist:rescan", 0, -1, "WITHSCORES").split("\n")
-        dues = [float(x) / 1000 for x in zs[1::2] if x]
-        tenths = [0] * 10
-        for d in dues:
-            k = int(10 * (d - t_seeded) / a.interval)
-            tenths[min(max(k, 0), 9)] += 1
-        fig["first_due_by_tenth_of_interval"] = tenths
         fig["tracked"] = tracked
         fig["scheduled"] = scheduled
 
@@ -346,6 +349,17 @@ def main():
         cv = sd / mean if mean else float("inf")
         poisson_cv = 1 / math.sqrt(mean) if mean else float("inf")
         empty = sum(1 for b in buckets if b < 0.1 * mean)
+        # The same at a tenth of the interval: the spread over the interval, without the aliasing of
+        # the workers' once-a-second claim bursts against second boundaries.
+        tenth = a.interval / 10
+        coarse = [0] * (10 * a.intervals)
+        for t, _, _ in win:
+            i = int((t - w0) / tenth)
+            if 0 <= i < len(coarse):
+                coarse[i] += 1
+        cmean = statistics.mean(coarse)
+        ccv = statistics.pstdev(coarse) / cmean if cmean else float("inf")
+        cpoisson = 1 / math.sqrt(cmean) if cmean else float("inf")
         fig["requests"] = {
             "window_s": seconds, "total": total, "per_user_per_interval": round(rpui, 4),
             "ratio_to_ideal_1": round(rpui, 4),
@@ -361,6 +375,9 @@ def main():
             "cv_ratio_to_poisson": round(cv / poisson_cv, 2) if poisson_cv else None,
             "seconds_below_10pct_of_mean": empty,
             "per_second": buckets,
+            "per_tenth_of_interval": coarse,
+            "tenth_cv": round(ccv, 3), "tenth_poisson_cv_same_rate": round(cpoisson, 3),
+            "tenth_cv_ratio_to_poisson": round(ccv / cpoisson, 2) if cpoisson else None,
         }
         cpu = cpu1 - cpu0
         rcpu = (float(rcpu1["used_cpu_sys"]) + float(rcpu1["used_cpu_user"])
@@ -393,6 +410,8 @@ def main():
         print(f"  spread: {s['per_second_mean']} req/s mean, min {s['per_second_min']}, max {s['per_second_max']}, "
               f"CV {s['cv']} vs Poisson {s['poisson_cv_same_rate']} (ratio {s['cv_ratio_to_poisson']}), "
               f"{s['seconds_below_10pct_of_mean']} of {seconds} s below 10% of the mean")
+        print(f"  per tenth of the interval ({tenth:g} s): {coarse}; CV {s['tenth_cv']} vs Poisson "
+              f"{s['tenth_poisson_cv_same_rate']} (ratio {s['tenth_cv_ratio_to_poisson']})")
         print(f"  first due times after seeding, by tenth of the interval: {fig['first_due_by_tenth_of_interval']}")
         peak = max(buckets) or 1
         for i in range(0, seconds):
