@@ -96,15 +96,15 @@ private:
 
 class ngx_http_gist_timer final : public gist::Timer {
 public:
-    ngx_http_gist_timer(ngx_log_t *log, gist::EventLoop::TimerCallback cb)
+    ngx_http_gist_timer(ngx_log_t *log, gist::EventLoop::TimerCallback cb, bool cancelable)
         : cb_(std::move(cb))
     {
         ngx_memzero(&ev_, sizeof(ngx_event_t));
         ev_.handler = handler;
         ev_.data = this;
         ev_.log = log;
-        /* never hold a worker back from a graceful exit */
-        ev_.cancelable = 1;
+        /* a cancelable timer never holds a worker back from a graceful exit; a guard does */
+        ev_.cancelable = cancelable ? 1 : 0;
     }
 
     ~ngx_http_gist_timer() override { cancel(); }
@@ -176,7 +176,21 @@ ngx_http_gist_event_loop::watch(int fd, FdCallback on_ready)
 std::unique_ptr<gist::Timer>
 ngx_http_gist_event_loop::make_timer(TimerCallback on_fire)
 {
-    return std::make_unique<ngx_http_gist_timer>(log_, std::move(on_fire));
+    return std::make_unique<ngx_http_gist_timer>(log_, std::move(on_fire), true);
+}
+
+
+std::unique_ptr<gist::Timer>
+ngx_http_gist_event_loop::make_shutdown_guard(TimerCallback on_fire)
+{
+    return std::make_unique<ngx_http_gist_timer>(log_, std::move(on_fire), false);
+}
+
+
+bool
+ngx_http_gist_event_loop::stopping() const
+{
+    return ngx_exiting || ngx_quit || ngx_terminate;
 }
 
 

@@ -17,6 +17,8 @@ public:
 
     std::unique_ptr<gist::FdWatch> watch(int fd, FdCallback on_ready) override;
     std::unique_ptr<gist::Timer> make_timer(TimerCallback on_fire) override;
+    std::unique_ptr<gist::Timer> make_shutdown_guard(TimerCallback on_fire) override;
+    bool stopping() const override;
 
 private:
     ngx_log_t  *log_;

@@ -882,6 +882,15 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0, "gist: Pipedrive deals are %s, rescans %s",
                           rt->deals ? "on" : "off (no \"gist_pipedrive_api_url\")",
                           rt->rescanner ? "on" : "off");
+
+            /* GitHub gives 60 requests an hour without a token: below the reserve, none is left */
+            if (rt->rescanner && gmcf->github_token.len == 0 && gmcf->github_rate_reserve >= 60) {
+                ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                              "gist: rescans without \"gist_github_token_file\" get GitHub's "
+                              "60 requests an hour, not above \"gist_github_rate_reserve\" %i: "
+                              "they will not run",
+                              gmcf->github_rate_reserve);
+            }
         }
 
         if (rt->deals) {

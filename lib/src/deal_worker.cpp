@@ -67,6 +67,7 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
     void release() {
         auto self = shared_from_this();
         w.jobs_.erase(job.entry_id);
+        w.guard_in_flight();
         w.schedule(milliseconds(0));
     }
 
@@ -322,7 +323,16 @@ std::size_t DealWorker::in_flight() const { return jobs_.size(); }
 
 void DealWorker::start() {
     timer_ = loop_.make_timer([this] { tick(); });
+    guard_ = loop_.make_shutdown_guard([] {});
     schedule(milliseconds(0));
+}
+
+void DealWorker::guard_in_flight() {
+    if (jobs_.empty()) {
+        guard_->cancel();
+    } else if (!guard_->armed()) {
+        guard_->arm(settings_.claim_timeout);
+    }
 }
 
 void DealWorker::kick() { schedule(milliseconds(0)); }
@@ -337,7 +347,7 @@ void DealWorker::schedule(milliseconds delay) {
 // One round: promote due retries, read new entries, now and then take over a dead worker's.
 void DealWorker::tick() {
     schedule(settings_.poll_interval);
-    if (polling_ || !redis_.connected()) {
+    if (polling_ || !redis_.connected() || loop_.stopping()) {
         return;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -386,6 +396,7 @@ void DealWorker::take_entries(DealOutbox::Entries entries) {
         }
         auto job = std::make_shared<Job>(*this, entry_id, gist_id);
         jobs_.emplace(entry_id, job);
+        guard_in_flight();
         job->start();
     }
 }

@@ -286,9 +286,7 @@ void GistStore::list_users(std::function<void(StoreResult<std::vector<UserSummar
                                continue;
                            }
                            UserSummary u{row.elements[0].str, row.elements[1].str, row.elements[2].str,
-                                         to_int(row.elements[3])};
-                           u.last_scan = row.elements[4].str;
-                           u.next_scan_ms = to_int(row.elements[5]);
+                                         to_int(row.elements[3]), row.elements[4].str, to_int(row.elements[5])};
                            users.push_back(std::move(u));
                        }
                        done(std::move(users));

@@ -23,9 +23,9 @@ local rate = redis.call('HMGET', KEYS[2], 'remaining', 'reset')
 if rate[1] and tonumber(rate[1]) <= tonumber(ARGV[4]) and tonumber(rate[2] or '0') > tonumber(ARGV[5]) then
   return {'budget'}
 end
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-for _, login in ipairs(due) do
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), login)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+for i = 1, #due, 2 do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), due[i])
 end
 return {'ok', due}
 )lua";
@@ -103,16 +103,27 @@ Rescanner::~Rescanner() {
 
 void Rescanner::start() {
     timer_ = loop_.make_timer([this] { tick(); });
+    guard_ = loop_.make_shutdown_guard([] {});
     schedule(milliseconds(0));
 }
 
 void Rescanner::schedule(milliseconds delay) { timer_->arm(delay); }
 
+void Rescanner::guard_in_flight() {
+    if (scans_.empty()) {
+        guard_->cancel();
+    } else if (!guard_->armed()) {
+        guard_->arm(settings_.claim_lease);
+    }
+}
+
 void Rescanner::tick() {
-    const auto interval = settings_.scan.rescan_interval;
-    schedule(std::clamp(interval / 20, milliseconds(50), milliseconds(1000)));
+    // A jittered period: workers' ticks must not stay in phase with the due times their own
+    // scans set, or one worker ends up taking every user again.
+    const auto period = std::clamp(settings_.scan.rescan_interval / 20, milliseconds(50), milliseconds(1000));
+    schedule(milliseconds(static_cast<std::int64_t>(period.count() * (0.5 + unit_random()))));
     const int free = settings_.concurrency - static_cast<int>(scans_.size());
-    if (claiming_ || free <= 0 || !redis_.connected()) {
+    if (claiming_ || free <= 0 || !redis_.connected() || loop_.stopping()) {
         return;
     }
     if (!adopted_) {
@@ -134,8 +145,14 @@ void Rescanner::tick() {
                        if (!r.ok() || r.value.is_error() || r.value.elements.size() != 2) {
                            return;  // paused, over budget, or Redis trouble: the next tick tries again
                        }
-                       for (const auto& login : r.value.elements[1].elements) {
-                           scan(login.str);
+                       const auto& due = r.value.elements[1].elements;
+                       for (std::size_t i = 0; i + 1 < due.size(); i += 2) {
+                           std::int64_t due_ms = 0;
+                           try {
+                               due_ms = static_cast<std::int64_t>(std::stod(due[i + 1].str));
+                           } catch (const std::exception&) {
+                           }
+                           scan(due[i].str, due_ms);
                        }
                    });
 }
@@ -161,13 +178,21 @@ void Rescanner::adopt() {
                    });
 }
 
-void Rescanner::scan(const std::string& login) {
+void Rescanner::scan(const std::string& login, std::int64_t due_ms) {
     if (scans_.count(login)) {
         return;  // still scanning it from an earlier claim (its lease ran out): let that finish
     }
     auto scanner = std::make_unique<UserScanner>(loop_, http_, redis_, store_, settings_.scan, settings_.prefix);
     auto* raw = scanner.get();
     scans_.emplace(login, std::move(scanner));
+    guard_in_flight();
+    // Keep the user's phase: next due one interval after this one was due (not after the scan
+    // ended), so the period is the interval and the fleet's load stays where it was spread. A
+    // scan that starts late (a backlog, a restart) starts a new phase instead: two scans of the
+    // same user never come closer than 0.9 interval.
+    const auto interval = settings_.scan.rescan_interval.count();
+    const auto late = epoch_ms(loop_.now()) - due_ms;
+    const std::int64_t next = due_ms > 0 && late <= interval / 10 ? due_ms + interval : 0;
     auto alive = alive_;
     raw->start(login, true, [this, alive, login](ScanReport report) {
         if (!*alive) {
@@ -176,8 +201,9 @@ void Rescanner::scan(const std::string& login) {
         scanned(login, report);
         // Destroyed last: we are inside its callback, which touches nothing of it afterwards.
         scans_.erase(login);
+        guard_in_flight();
         schedule(milliseconds(0));
-    });
+    }, next);
 }
 
 void Rescanner::scanned(const std::string& login, const ScanReport& report) {

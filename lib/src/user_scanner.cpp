@@ -27,9 +27,10 @@ UserScanner::UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, 
 
 UserScanner::~UserScanner() { *alive_ = false; }
 
-void UserScanner::start(std::string login, bool as_rescan, Callback on_done) {
+void UserScanner::start(std::string login, bool as_rescan, Callback on_done, std::int64_t next_scan_ms) {
     login_ = std::move(login);
     as_rescan_ = as_rescan;
+    next_scan_ms_ = next_scan_ms;
     on_done_ = std::move(on_done);
     auto alive = alive_;
     store_.load_user(login_, [this, alive](StoreResult<std::optional<UserRecord>> loaded) {
@@ -86,7 +87,7 @@ void UserScanner::on_listed(GistListing listing) {
     commit.only_if_tracked = as_rescan_;
     if (settings_.rescan_interval.count() > 0) {
         const auto interval = settings_.rescan_interval.count();
-        commit.next_scan_ms = epoch_ms(now) + interval;
+        commit.next_scan_ms = next_scan_ms_ > 0 ? next_scan_ms_ : epoch_ms(now) + interval;
         commit.first_scan_ms = epoch_ms(now) + jittered(interval);
     }
     commit.gist_ids.reserve(report_.gists.size());

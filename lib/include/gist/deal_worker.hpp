@@ -57,6 +57,8 @@ private:
     DealOutbox outbox_;
     UnitRandom random_;
     std::unique_ptr<Timer> timer_;
+    std::unique_ptr<Timer> guard_;  // armed while jobs are in flight: a reload lets them finish
+    void guard_in_flight();
     std::map<std::string, std::shared_ptr<Job>> jobs_;  // by stream entry id
     bool polling_ = false;
     bool group_ready_ = false;

@@ -35,6 +35,13 @@ public:
     // Returns nullptr when the loop has no room for another fd (NGINX: worker_connections).
     virtual std::unique_ptr<FdWatch> watch(int fd, FdCallback on_ready) = 0;
     virtual std::unique_ptr<Timer> make_timer(TimerCallback on_fire) = 0;
+    // A timer that, while armed, keeps a gracefully stopping process alive (NGINX: not
+    // cancelable): background work in flight finishes before the worker exits.
+    virtual std::unique_ptr<Timer> make_shutdown_guard(TimerCallback on_fire) {
+        return make_timer(std::move(on_fire));
+    }
+    // True once a graceful stop (reload, quit) has begun: start no new background work.
+    virtual bool stopping() const { return false; }
     // Wall clock, for timestamps written to Redis and shown to users.
     virtual std::chrono::system_clock::time_point now() const {
         return std::chrono::system_clock::now();

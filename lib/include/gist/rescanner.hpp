@@ -39,7 +39,8 @@ private:
     void tick();
     void schedule(std::chrono::milliseconds delay);
     void adopt();
-    void scan(const std::string& login);
+    void scan(const std::string& login, std::int64_t due_ms);
+    void guard_in_flight();
     void scanned(const std::string& login, const ScanReport& report);
 
     EventLoop& loop_;
@@ -49,6 +50,7 @@ private:
     RescanSettings settings_;
     GistStore store_;
     std::unique_ptr<Timer> timer_;
+    std::unique_ptr<Timer> guard_;  // armed while rescans are in flight: a reload lets them finish
     std::map<std::string, std::unique_ptr<UserScanner>> scans_;  // by login
     bool claiming_ = false;
     bool adopted_ = false;

@@ -45,8 +45,9 @@ public:
     UserScanner(const UserScanner&) = delete;
     UserScanner& operator=(const UserScanner&) = delete;
 
-    // as_rescan: do not bring back a user that was untracked while the scan ran.
-    void start(std::string login, bool as_rescan, Callback on_done);
+    // as_rescan: do not bring back a user that was untracked while the scan ran. next_scan_ms:
+    // the user's next rescan (0: now + interval).
+    void start(std::string login, bool as_rescan, Callback on_done, std::int64_t next_scan_ms = 0);
 
     // The Redis key holding GitHub's budget, and the one pausing rescans after a rate limit.
     static std::string rate_key(const std::string& prefix) { return prefix + "github:rate"; }
@@ -66,6 +67,7 @@ private:
     std::string prefix_;
     std::string login_;
     bool as_rescan_ = false;
+    std::int64_t next_scan_ms_ = 0;
     std::unordered_set<std::string> known_;
     std::unique_ptr<GithubGistLister> lister_;
     ScanReport report_;
