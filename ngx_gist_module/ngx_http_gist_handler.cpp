@@ -127,7 +127,8 @@ ngx_http_gist_handler(ngx_http_request_t *r)
         ctx->deadline.data = ctx;
         ctx->deadline.log = r->connection->log;
         ngx_add_timer(&ctx->deadline,
-                      gmcf->upstream_timeout * (gmcf->github_max_pages + 1) + 2 * gmcf->redis_timeout);
+                      gmcf->upstream_timeout * (gmcf->github_max_pages + 1) + 2 * gmcf->redis_timeout
+                      + gmcf->pipedrive_response_wait);
 
         ctx->call = api->handle(request, [ctx](gist::ApiResponse response) {
             ctx->response = std::move(response);
