@@ -445,34 +445,35 @@ ngx_http_gist_check_pipedrive(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf)
         return NGX_OK;
     }
 
+    /* settings that only make sense together: reported at gist_pipedrive_api_url */
+    const char *problem = NULL;
+    std::string text;
+
     if (gmcf->pipedrive_token.data == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"gist_pipedrive_api_url\" requires \"gist_pipedrive_token_file\"");
-        return NGX_ERROR;
-    }
+        problem = "\"gist_pipedrive_api_url\" requires \"gist_pipedrive_token_file\"";
 
-    if (gmcf->pipedrive_claim_timeout < 3 * gmcf->pipedrive_timeout) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"gist_pipedrive_claim_timeout\" must be at least 3 times "
-                      "\"gist_pipedrive_timeout\"");
-        return NGX_ERROR;
-    }
+    } else if (gmcf->pipedrive_claim_timeout < 3 * gmcf->pipedrive_timeout) {
+        problem = "\"gist_pipedrive_claim_timeout\" must be at least 3 times \"gist_pipedrive_timeout\"";
 
-    if (gmcf->pipedrive_retry_max < gmcf->pipedrive_retry_base) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"gist_pipedrive_retry_max\" is less than \"gist_pipedrive_retry_base\"");
-        return NGX_ERROR;
-    }
+    } else if (gmcf->pipedrive_retry_max < gmcf->pipedrive_retry_base) {
+        problem = "\"gist_pipedrive_retry_max\" is less than \"gist_pipedrive_retry_base\"";
 
-    try {
-        std::string problem = gist::check_pipedrive_settings(ngx_http_gist_pipedrive_settings(gmcf));
-        if (!problem.empty()) {
-            ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "gist: %s", problem.c_str());
-            return NGX_ERROR;
+    } else {
+        try {
+            text = gist::check_pipedrive_settings(ngx_http_gist_pipedrive_settings(gmcf));
+
+        } catch (const std::exception &e) {
+            text = std::string("invalid Pipedrive settings: ") + e.what();
         }
 
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "gist: invalid Pipedrive settings: %s", e.what());
+        if (!text.empty()) {
+            problem = text.c_str();
+        }
+    }
+
+    if (problem) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%s in %V:%ui",
+                      problem, &gmcf->pipedrive_file, gmcf->pipedrive_line);
         return NGX_ERROR;
     }
 
@@ -727,6 +728,13 @@ ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *field = url;
+
+    if (cmd->offset == offsetof(ngx_http_gist_main_conf_t, pipedrive_api_url)) {
+        ngx_http_gist_main_conf_t *gmcf = static_cast<ngx_http_gist_main_conf_t *>(conf);
+
+        gmcf->pipedrive_file = cf->conf_file->file.name;
+        gmcf->pipedrive_line = cf->conf_file->line;
+    }
 
     return NGX_CONF_OK;
 }

@@ -52,6 +52,8 @@ typedef struct {
     ngx_int_t                  pipedrive_max_attempts;
     ngx_msec_t                 pipedrive_claim_timeout;
     ngx_msec_t                 pipedrive_response_wait;
+    ngx_str_t                  pipedrive_file;    /* where gist_pipedrive_api_url is, for errors */
+    ngx_uint_t                 pipedrive_line;
 
     ngx_msec_t                 rescan_interval;   /* 0: off */
     ngx_int_t                  rescan_concurrency;
