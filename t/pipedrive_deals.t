@@ -52,15 +52,7 @@ my $ng_off = $t->nginx(workers => 2, prefix => 'off:')->run;
 sub ids { [map { $_->{id} } @_] }
 
 # gist id => its "deal" member ('MISSING' when absent) over new_gists, old_gists and gists.
-sub deals_of {
-    my ($j) = @_;
-    my %d;
-    return \%d unless ref $j eq 'HASH';
-    for my $g (map { @{ $j->{$_} || [] } } qw(new_gists old_gists gists)) {
-        $d{ $g->{id} } = exists $g->{deal} ? $g->{deal} : 'MISSING';
-    }
-    return \%d;
-}
+sub deals_of { GistTest::deals_of(@_) }
 
 sub is_created { my ($d) = @_; ref $d eq 'HASH' && ($d->{status} // '') eq 'created' && ($d->{id} // '') =~ /^\d+\z/ }
 sub is_pending { my ($d) = @_; ref $d eq 'HASH' && ($d->{status} // '') eq 'pending' }

@@ -43,15 +43,7 @@ my $gh = $t->stub({ users => { map { $_ => { gists => $gists{$_} } } keys %gists
 my $pd = $t->pipedrive;
 my $ng = $t->nginx(workers => 2, http_extra => $t->pipedrive_conf($pd, response_wait => '1s'))->run;
 
-sub deals_of {
-    my ($j) = @_;
-    my %d;
-    return \%d unless ref $j eq 'HASH';
-    for my $g (map { @{ $j->{$_} || [] } } qw(new_gists old_gists gists)) {
-        $d{ $g->{id} } = exists $g->{deal} ? $g->{deal} : 'MISSING';
-    }
-    return \%d;
-}
+sub deals_of { GistTest::deals_of(@_) }
 sub status_of { my ($d) = @_; ref $d eq 'HASH' ? $d->{status} // '' : defined $d ? $d : 'null' }
 
 sub health { my (undef, undef, undef, $j) = $ng->http(GET => '/health'); return $j }

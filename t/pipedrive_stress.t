@@ -38,15 +38,7 @@ my $conf = $t->pipedrive_conf($pd, response_wait => '1s', concurrency => 4);
 my $ng1 = $t->nginx(workers => 2, http_extra => $conf)->run;
 my $ng2 = $t->nginx(workers => 2, http_extra => $conf)->run;
 
-sub deals_of {
-    my ($j) = @_;
-    my %d;
-    return \%d unless ref $j eq 'HASH';
-    for my $g (map { @{ $j->{$_} || [] } } qw(new_gists old_gists gists)) {
-        $d{ $g->{id} } = exists $g->{deal} ? $g->{deal} : 'MISSING';
-    }
-    return \%d;
-}
+sub deals_of { GistTest::deals_of(@_) }
 
 sub jobs_done {
     my ($login) = @_;

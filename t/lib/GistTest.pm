@@ -223,6 +223,18 @@ sub gist_view {
              updated_at => $g->{updated_at}, deal => undef };
 }
 
+# gist id => its "deal" (hash, or undef for null; 'MISSING' when the key is absent) from a POST or
+# GET /user answer (new_gists, old_gists or gists).
+sub deals_of {
+    my ($j) = @_;
+    my %d;
+    return \%d unless ref $j eq 'HASH';
+    for my $g (map { @{ $j->{$_} || [] } } qw(new_gists old_gists gists)) {
+        $d{ $g->{id} } = exists $g->{deal} ? $g->{deal} : 'MISSING';
+    }
+    return \%d;
+}
+
 # The product's state in Redis: every key but GitHub's budget bookkeeping (<prefix>github:*),
 # which every GitHub answer updates, failed ones included.
 sub state_keys {

@@ -53,6 +53,7 @@ use warnings;
 use Digest::MD5 qw(md5_hex);
 use Fcntl qw(:flock O_WRONLY O_APPEND O_CREAT);
 use IO::Select;
+use StubHttp;
 use IO::Socket::INET;
 use JSON::PP ();
 use POSIX qw(strftime WNOHANG);
@@ -136,18 +137,7 @@ sub set_user {
     return $self->set_scenario($sc);
 }
 
-sub requests {
-    my ($self) = @_;
-    open my $fh, '<', $self->{log_file} or return ();
-    flock $fh, LOCK_SH;
-    my @r;
-    while (my $l = <$fh>) {
-        my $r = eval { $JSON->decode($l) };
-        push @r, $r if $r;
-    }
-    close $fh;
-    return @r;
-}
+sub requests { StubHttp::log_read($_[0]{log_file}) }
 
 sub requests_for {
     my ($self, $login) = @_;
@@ -183,13 +173,7 @@ sub rate {
     return eval { $JSON->decode($s) };
 }
 
-sub clear_requests {
-    my ($self) = @_;
-    open my $fh, '+<', $self->{log_file} or return;
-    flock $fh, LOCK_EX;
-    truncate $fh, 0;
-    close $fh;
-}
+sub clear_requests { StubHttp::log_clear($_[0]{log_file}) }
 
 # ------------------------------------------------------------------------------------------
 # Gists in GitHub's shape.
@@ -271,36 +255,7 @@ sub _serve {
     }
 }
 
-sub _read_request {
-    my ($c, $bufref) = @_;
-    my $sel = IO::Select->new($c);
-    while (index($$bufref, "\r\n\r\n") < 0) {
-        return undef unless $sel->can_read(30);
-        my $n = sysread($c, my $chunk, 65536);
-        return undef unless $n;
-        $$bufref .= $chunk;
-    }
-    my $i = index($$bufref, "\r\n\r\n");
-    my $head = substr($$bufref, 0, $i);
-    substr($$bufref, 0, $i + 4) = '';
-    my @l = split /\r\n/, $head;
-    my ($method, $target, $ver) = split / /, shift(@l), 3;
-    my %h;
-    for (@l) {
-        my ($k, $v) = /^([^:]+):\s*(.*?)\s*$/ or next;
-        $k = lc $k;
-        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
-    }
-    my $len = $h{'content-length'} // 0;
-    while (length($$bufref) < $len) {
-        return undef unless $sel->can_read(30);
-        my $n = sysread($c, my $chunk, 65536);
-        return undef unless $n;
-        $$bufref .= $chunk;
-    }
-    substr($$bufref, 0, $len) = '';
-    return { method => $method, target => $target, version => $ver // 'HTTP/1.0', headers => \%h };
-}
+sub _read_request { StubHttp::read_request($_[0], $_[1], 30) }
 
 sub _connection {
     my ($self, $c) = @_;
@@ -345,10 +300,7 @@ sub _connection {
 
 sub _log {
     my ($self, $rec) = @_;
-    sysopen(my $fh, $self->{log_file}, O_WRONLY | O_APPEND | O_CREAT) or return;
-    flock $fh, LOCK_EX;
-    syswrite $fh, $JSON->encode($rec) . "\n";
-    close $fh;
+    StubHttp::log_append($self->{log_file}, $rec);
 }
 
 my %REASON = (200 => 'OK', 304 => 'Not Modified', 401 => 'Unauthorized', 403 => 'Forbidden',

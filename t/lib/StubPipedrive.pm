@@ -59,6 +59,7 @@ use B ();
 use Encode ();
 use Fcntl qw(:flock O_WRONLY O_APPEND O_CREAT O_RDWR);
 use IO::Select;
+use StubHttp;
 use IO::Socket::INET;
 use JSON::PP ();
 use POSIX qw(strftime WNOHANG);
@@ -217,31 +218,14 @@ sub set_global {
     return $self;
 }
 
-sub requests {
-    my ($self) = @_;
-    open my $fh, '<', $self->{log_file} or return ();
-    flock $fh, LOCK_SH;
-    my @r;
-    while (my $l = <$fh>) {
-        my $r = eval { $JSON->decode($l) };
-        push @r, $r if $r;
-    }
-    close $fh;
-    return @r;
-}
+sub requests { StubHttp::log_read($_[0]{log_file}) }
 
 sub requests_for {
     my ($self, $endpoint) = @_;
     return grep { ($_->{endpoint} // '') eq $endpoint } $self->requests;
 }
 
-sub clear_requests {
-    my ($self) = @_;
-    open my $fh, '+<', $self->{log_file} or return;
-    flock $fh, LOCK_EX;
-    truncate $fh, 0;
-    close $fh;
-}
+sub clear_requests { StubHttp::log_clear($_[0]{log_file}) }
 
 # ------------------------------------------------------------------------------------------
 # The server.
@@ -280,61 +264,7 @@ sub _serve {
     }
 }
 
-sub _read_request {
-    my ($c, $bufref) = @_;
-    my $sel = IO::Select->new($c);
-    while (index($$bufref, "\r\n\r\n") < 0) {
-        return undef unless $sel->can_read(60);
-        my $n = sysread($c, my $chunk, 65536);
-        return undef unless $n;
-        $$bufref .= $chunk;
-    }
-    my $i = index($$bufref, "\r\n\r\n");
-    my $head = substr($$bufref, 0, $i);
-    substr($$bufref, 0, $i + 4) = '';
-    my @l = split /\r\n/, $head;
-    my ($method, $target, $ver) = split / /, shift(@l), 3;
-    my %h;
-    for (@l) {
-        my ($k, $v) = /^([^:]+):\s*(.*?)\s*$/ or next;
-        $k = lc $k;
-        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
-    }
-    my $body = '';
-    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
-        while (1) {
-            while ($$bufref !~ /\r\n/) {
-                return undef unless $sel->can_read(60);
-                my $n = sysread($c, my $chunk, 65536);
-                return undef unless $n;
-                $$bufref .= $chunk;
-            }
-            $$bufref =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n// or return undef;
-            my $len = hex $1;
-            while (length($$bufref) < $len + 2) {
-                return undef unless $sel->can_read(60);
-                my $n = sysread($c, my $chunk, 65536);
-                return undef unless $n;
-                $$bufref .= $chunk;
-            }
-            $body .= substr($$bufref, 0, $len);
-            substr($$bufref, 0, $len + 2) = '';
-            last if $len == 0;
-        }
-    } else {
-        my $len = $h{'content-length'} // 0;
-        while (length($$bufref) < $len) {
-            return undef unless $sel->can_read(60);
-            my $n = sysread($c, my $chunk, 65536);
-            return undef unless $n;
-            $$bufref .= $chunk;
-        }
-        $body = substr($$bufref, 0, $len);
-        substr($$bufref, 0, $len) = '';
-    }
-    return { method => $method, target => $target, version => $ver // 'HTTP/1.0', headers => \%h,
-             body => $body };
-}
+sub _read_request { StubHttp::read_request(@_) }
 
 sub _uri_unescape {
     my ($s) = @_;
@@ -401,10 +331,7 @@ sub _log {
         status => $resp->{close} || $resp->{hang} ? undef : $resp->{status},
         action => $resp->{action}, time => time,
     };
-    sysopen(my $fh, $self->{log_file}, O_WRONLY | O_APPEND | O_CREAT) or return;
-    flock $fh, LOCK_EX;
-    syswrite $fh, $JSON->encode($rec) . "\n";
-    close $fh;
+    StubHttp::log_append($self->{log_file}, $rec);
 }
 
 sub _text {
