@@ -80,6 +80,21 @@ protected:
         return wait(out);
     }
 
+    // The usual start: group, one committed job for `login`, delivered to `o` and leased by it.
+    bool lease_new_job(DealOutbox& o, const std::string& gist, const std::string& login, DealJob& job) {
+        if (!ensure_group(o)) {
+            return false;
+        }
+        commit_job(gist, login);
+        auto entries = read_new(o);
+        if (entries.size() != 1u) {
+            return false;
+        }
+        auto [r, taken] = take(o, entries[0].first, gist, now_ms());
+        job = std::move(taken);
+        return r == TakeResult::ok;
+    }
+
     bool save(DealOutbox& o, const DealJob& job, std::int64_t now_ms,
               std::vector<std::pair<std::string, std::string>> set, std::vector<std::string> del = {},
               std::optional<std::int64_t> cache = std::nullopt) {
@@ -189,12 +204,8 @@ TEST_F(DealOutboxTest, SaveRefusesWhenTheLeaseIsSomeoneElses) {
 
 TEST_F(DealOutboxTest, FinishMarksDoneAcksAndDeletesTheEntry) {
     DealOutbox a(*redis, kPrefix, "a");
-    ASSERT_TRUE(ensure_group(a));
-    commit_job("g1", "alice");
-    auto entries = read_new(a);
-    ASSERT_EQ(entries.size(), 1u);
-    auto [r, job] = take(a, entries[0].first, "g1", now_ms());
-    ASSERT_EQ(r, TakeResult::ok);
+    DealJob job;
+    ASSERT_TRUE(lease_new_job(a, "g1", "alice", job));
     std::optional<bool> ok;
     a.finish(job, "2026-01-02T00:00:00Z", [&](bool b) { ok = b; });
     EXPECT_TRUE(wait(ok));
@@ -204,17 +215,13 @@ TEST_F(DealOutboxTest, FinishMarksDoneAcksAndDeletesTheEntry) {
     EXPECT_EQ(integer({"XLEN", kPrefix + "deals:ready"}), 0);
     EXPECT_EQ(run({"XPENDING", kPrefix + "deals:ready", "workers"}).elements.at(0).integer, 0);
     // A finished job is gone for anyone who still holds its entry.
-    EXPECT_EQ(take(a, entries[0].first, "g1", now_ms()).first, TakeResult::gone);
+    EXPECT_EQ(take(a, job.entry_id, "g1", now_ms()).first, TakeResult::gone);
 }
 
 TEST_F(DealOutboxTest, RescheduleMovesToLaterAndPromoteDueBringsItBackExactlyOnce) {
     DealOutbox a(*redis, kPrefix, "a");
-    ASSERT_TRUE(ensure_group(a));
-    commit_job("g1", "alice");
-    auto entries = read_new(a);
-    ASSERT_EQ(entries.size(), 1u);
-    auto [r, job] = take(a, entries[0].first, "g1", now_ms());
-    ASSERT_EQ(r, TakeResult::ok);
+    DealJob job;
+    ASSERT_TRUE(lease_new_job(a, "g1", "alice", job));
     ASSERT_TRUE(save(a, job, now_ms(), {{"intent_deal", "2026-01-01T00:00:00Z"}}));
 
     const std::int64_t due = now_ms() + 5000;
@@ -246,7 +253,7 @@ TEST_F(DealOutboxTest, RescheduleMovesToLaterAndPromoteDueBringsItBackExactlyOnc
     auto again = read_new(a);
     ASSERT_EQ(again.size(), 1u);
     EXPECT_EQ(again[0].second, "g1");
-    EXPECT_NE(again[0].first, entries[0].first);
+    EXPECT_NE(again[0].first, job.entry_id);
     auto [r2, job2] = take(a, again[0].first, "g1", now_ms());
     ASSERT_EQ(r2, TakeResult::ok);
     EXPECT_EQ(job2.attempts, 1u);
@@ -254,12 +261,8 @@ TEST_F(DealOutboxTest, RescheduleMovesToLaterAndPromoteDueBringsItBackExactlyOnc
 
 TEST_F(DealOutboxTest, RescheduleWithoutCountingKeepsAttempts) {
     DealOutbox a(*redis, kPrefix, "a");
-    ASSERT_TRUE(ensure_group(a));
-    commit_job("g1", "alice");
-    auto entries = read_new(a);
-    ASSERT_EQ(entries.size(), 1u);
-    auto [r, job] = take(a, entries[0].first, "g1", now_ms());
-    ASSERT_EQ(r, TakeResult::ok);
+    DealJob job;
+    ASSERT_TRUE(lease_new_job(a, "g1", "alice", job));
     std::optional<bool> ok;
     a.reschedule(job, now_ms(), "waiting", false, "", [&](bool b) { ok = b; });
     ASSERT_TRUE(wait(ok));
@@ -268,12 +271,8 @@ TEST_F(DealOutboxTest, RescheduleWithoutCountingKeepsAttempts) {
 
 TEST_F(DealOutboxTest, DeadLetterPushesJsonWithReasonAndFailsTheJob) {
     DealOutbox a(*redis, kPrefix, "a");
-    ASSERT_TRUE(ensure_group(a));
-    commit_job("g1", "alice");
-    auto entries = read_new(a);
-    ASSERT_EQ(entries.size(), 1u);
-    auto [r, job] = take(a, entries[0].first, "g1", now_ms());
-    ASSERT_EQ(r, TakeResult::ok);
+    DealJob job;
+    ASSERT_TRUE(lease_new_job(a, "g1", "alice", job));
     std::optional<bool> ok;
     a.dead_letter(job, "2026-01-03T00:00:00Z", "http_422", "Pipedrive HTTP 422: bad", 422, [&](bool b) { ok = b; });
     ASSERT_TRUE(wait(ok));
