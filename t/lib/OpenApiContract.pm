@@ -2,8 +2,10 @@ package OpenApiContract;
 
 # Checks recorded HTTP requests against Pipedrive's official OpenAPI descriptions (v1 and v2),
 # for the contract test: every request the module sent must be one Pipedrive documents.
+# The descriptions' facts live in t/data/pipedrive-openapi/{v1,v2}.json, extracted from the
+# vendor's files by t/tools/extract-pipedrive-contract.
 #
-#   my $c = OpenApiContract->new(dir => "$repo/../shared/pipedrive-openapi");  # v1.yaml, v2.yaml
+#   my $c = OpenApiContract->new;                      # or dir => a folder with v1.json, v2.json
 #   my @violations = $c->validate({
 #       method  => 'POST',
 #       path    => '/api/v2/deals',             # or target => '/api/v2/deals?x=1', or url => 'http://…'
@@ -31,19 +33,20 @@ use strict;
 use warnings;
 
 use B ();
+use File::Basename ();
+use File::Spec ();
 use JSON::PP ();
-use YAML::XS ();
 
 my %METHODS = map { $_ => 1 } qw(get put post delete options head patch trace);
 
 sub new {
     my ($class, %opt) = @_;
-    my $dir = $opt{dir} or die "OpenApiContract: dir required";
+    my $dir = $opt{dir} // default_dir();
     my $self = bless { strict => $opt{strict} // 1, specs => [] }, $class;
     for my $name (qw(v2 v1)) {
-        my $file = "$dir/$name.yaml";
-        -f $file or die "OpenApiContract: $file not found";
-        my $doc = YAML::XS::LoadFile($file);
+        my $file = "$dir/$name.json";
+        open my $fh, '<:raw', $file or die "OpenApiContract: $file: $!";
+        my $doc = JSON::PP->new->utf8->decode(do { local $/; <$fh> });
         my @bases;
         for my $server (@{ $doc->{servers} || [] }) {
             my ($path) = ($server->{url} // '') =~ m{^(?:[a-z]+://[^/]+)?(/.*?)/*$};
@@ -55,6 +58,12 @@ sub new {
         push @{ $self->{specs} }, { name => $name, doc => $doc, bases => \@bases };
     }
     return $self;
+}
+
+# The repository's extracted descriptions.
+sub default_dir {
+    return File::Spec->catdir(File::Basename::dirname(File::Spec->rel2abs(__FILE__)),
+                              File::Spec->updir, 'data', 'pipedrive-openapi');
 }
 
 # ------------------------------------------------------------------------------------------
