@@ -27,6 +27,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,22 @@ RedisValue to_value(const redisReply* r) {
             break;
     }
     return v;
+}
+
+// Replies that say this server cannot take our writes right now: after a failover the connection
+// (or a TLS tunnel in front of it) may still lead to the old primary, now a replica, or to a
+// server still loading its data. A new connection finds the current primary.
+bool says_wrong_server(const redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ERROR || r->str == nullptr) {
+        return false;
+    }
+    const std::string_view text(r->str, r->len);
+    for (std::string_view code : {"READONLY", "LOADING", "MASTERDOWN"}) {
+        if (text.substr(0, code.size()) == code) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -201,6 +218,12 @@ HiredisClient::HiredisClient(EventLoop& loop, Logger& log, RedisEndpoint endpoin
 HiredisClient::~HiredisClient() {
     *alive_ = false;
     destroying_ = true;
+    // Commands queued by our owners' destructors (a deal job's person lock released as the worker
+    // exits) are still in hiredis' output buffer: one non-blocking write sends what fits, so a
+    // lock is not left to expire. Their replies are never read.
+    if (ac_ && state_ == State::connected) {
+        redisAsyncHandleWrite(ac_);
+    }
     // Pending reply callbacks are called by redisAsyncFree with NULL; they see destroying_
     // and only release their PendingCommand.
     free_context();
@@ -439,15 +462,22 @@ void HiredisClient::on_reply(PendingCommand* p, redisReply* reply) {
     if (destroying_) return;
 
     if (p->kind == CommandKind::user) {
+        const bool wrong_server = says_wrong_server(reply);
         if (!p->resolved) {
             p->resolved = true;
             RedisResult r;
-            if (reply) {
+            if (reply && !wrong_server) {
                 r.value = to_value(reply);
             } else {
                 r.failure = RedisFailure::unavailable;  // the connection is going away
             }
             push_result(std::move(p->callback), std::move(r));
+        }
+        if (wrong_server && state_ == State::connected && !reset_timer_->armed()) {
+            reset_generation_ = generation_;
+            reset_reason_ = "the server answered " + scrub(std::string(reply->str, reply->len)) +
+                            "; connecting again to find the primary";
+            reset_timer_->arm(milliseconds(0));  // never free the context inside its callback
         }
         rearm_command_timer();
         return;

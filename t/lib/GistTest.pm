@@ -136,6 +136,15 @@ sub redis {
     return $r;
 }
 
+# A TCP proxy to $target_port (TcpProxy), stopped with the test.
+sub proxy {
+    my ($self, $target_port) = @_;
+    require TcpProxy;
+    my $p = TcpProxy->new(dir => $self->subdir('proxy' . (1 + @{ $self->{proxies} ||= [] })), target => $target_port);
+    push @{ $self->{proxies} }, $p;
+    return $p;
+}
+
 sub stub {
     my ($self, $scenario, %opt) = @_;
     my $name = 'stub' . (scalar @{ $self->{stubs} } + 1);
@@ -291,6 +300,7 @@ sub cleanup {
     }
     eval { $_->stop } for @{ $self->{stubs} };
     eval { $_->stop } for @{ $self->{pipedrives} || [] };
+    eval { $_->stop } for @{ $self->{proxies} || [] };
     eval { $_->stop } for @{ $self->{redises} };
     if ($ENV{TEST_NGINX_LEAVE}) {
         Test::More::diag("TEST_NGINX_LEAVE: left $self->{dir}");
