@@ -41,20 +41,21 @@ struct ngx_http_gist_ctx_t {
 }  // namespace
 
 
-static void ngx_http_gist_cleanup(void *data);
-static void ngx_http_gist_answer_handler(ngx_event_t *ev);
-static void ngx_http_gist_deadline_handler(ngx_event_t *ev);
+static void ngx_http_gist_cleanup(void *data) noexcept;
+static void ngx_http_gist_answer_handler(ngx_event_t *ev) noexcept;
+static void ngx_http_gist_deadline_handler(ngx_event_t *ev) noexcept;
 static ngx_int_t ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response);
 static ngx_int_t ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login);
+static void ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept;
 
 
 ngx_int_t
-ngx_http_gist_handler(ngx_http_request_t *r)
+ngx_http_gist_handler(ngx_http_request_t *r) noexcept
 {
     ngx_int_t                   rc;
     ngx_str_t                   login;
     ngx_pool_cleanup_t         *cln;
-    ngx_http_gist_ctx_t        *ctx;
+    ngx_http_gist_ctx_t        *ctx = nullptr;
     ngx_http_gist_loc_conf_t   *glcf;
     ngx_http_gist_main_conf_t  *gmcf;
     gist::Api                  *api;
@@ -137,6 +138,12 @@ ngx_http_gist_handler(ngx_http_request_t *r)
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed: %s", e.what());
+        ngx_http_gist_abandon(ctx);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed");
+        ngx_http_gist_abandon(ctx);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -151,8 +158,28 @@ ngx_http_gist_handler(ngx_http_request_t *r)
 }
 
 
+/* the request is answered with an error right away: nothing of it may fire later */
 static void
-ngx_http_gist_cleanup(void *data)
+ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept
+{
+    if (ctx == nullptr) {
+        return;
+    }
+
+    ctx->call.reset();
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
+    if (ctx->answer.posted) {
+        ngx_delete_posted_event(&ctx->answer);
+    }
+}
+
+
+static void
+ngx_http_gist_cleanup(void *data) noexcept
 {
     auto *ctx = static_cast<ngx_http_gist_ctx_t *>(data);
 
@@ -162,7 +189,7 @@ ngx_http_gist_cleanup(void *data)
 
 
 static void
-ngx_http_gist_answer_handler(ngx_event_t *ev)
+ngx_http_gist_answer_handler(ngx_event_t *ev) noexcept
 {
     auto               *ctx = static_cast<ngx_http_gist_ctx_t *>(ev->data);
     ngx_http_request_t *r = ctx->request;
@@ -179,6 +206,10 @@ ngx_http_gist_answer_handler(ngx_event_t *ev)
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s", e.what());
         rc = NGX_ERROR;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed");
+        rc = NGX_ERROR;
     }
 
     ngx_http_finalize_request(r, rc);
@@ -187,7 +218,7 @@ ngx_http_gist_answer_handler(ngx_event_t *ev)
 
 
 static void
-ngx_http_gist_deadline_handler(ngx_event_t *ev)
+ngx_http_gist_deadline_handler(ngx_event_t *ev) noexcept
 {
     auto               *ctx = static_cast<ngx_http_gist_ctx_t *>(ev->data);
     ngx_http_request_t *r = ctx->request;
@@ -195,11 +226,19 @@ ngx_http_gist_deadline_handler(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: request got no answer in time");
 
-    ctx->call.reset();
-    ctx->response = gist::error_response(504, "timeout", "the request took too long");
-
     if (ctx->answer.posted) {
         ngx_delete_posted_event(&ctx->answer);
+    }
+
+    try {
+        ctx->call.reset();
+        ctx->response = gist::error_response(504, "timeout", "the request took too long");
+
+    } catch (...) {
+        /* not even an error body could be made: end the request without one */
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_run_posted_requests(c);
+        return;
     }
 
     ngx_http_gist_answer_handler(&ctx->answer);
@@ -236,10 +275,17 @@ ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
         h->value.data[header.second.size()] = '\0';
     }
 
-    if (response.status == NGX_HTTP_NO_CONTENT || response.body.empty()) {
+    if (response.body.empty()) {
         r->header_only = 1;
-        r->headers_out.content_length_n = 0;
-        ngx_http_clear_content_length(r);
+
+        if (response.status == NGX_HTTP_NO_CONTENT || response.status == NGX_HTTP_NOT_MODIFIED) {
+            ngx_http_clear_content_length(r);
+
+        } else {
+            /* without a length an HTTP/1.1 answer would be chunked, with no last chunk */
+            r->headers_out.content_length_n = 0;
+        }
+
         return ngx_http_send_header(r);
     }
 

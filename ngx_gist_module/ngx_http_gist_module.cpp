@@ -33,8 +33,22 @@ static char *ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *con
 static char *ngx_http_gist_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_gist_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_gist_rescan_interval(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_gist_positive_msec(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_gist_init_process(ngx_cycle_t *cycle);
 static void ngx_http_gist_exit_process(ngx_cycle_t *cycle);
+
+
+static char *
+ngx_http_gist_positive_msec(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *ms = static_cast<ngx_msec_t *>(data);
+
+    if (*ms == 0) {
+        return const_cast<char *>("must be greater than 0");
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 /* "off" or a time, as NGINX's own "…_timeout off" style directives */
@@ -139,6 +153,11 @@ static ngx_conf_num_bounds_t  ngx_http_gist_concurrency_bounds = {
     ngx_conf_check_num_bounds, 1, 256
 };
 
+/* a timeout of 0 would mean "no timeout" to libcurl and "never" to the Redis handshake */
+static ngx_conf_post_t  ngx_http_gist_timeout_post = {
+    ngx_http_gist_positive_msec
+};
+
 static ngx_conf_num_bounds_t  ngx_http_gist_attempts_bounds = {
     ngx_conf_check_num_bounds, 0, 1000000
 };
@@ -174,7 +193,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gist_main_conf_t, redis_timeout),
-      NULL },
+      &ngx_http_gist_timeout_post },
 
     { ngx_string("gist_github_api_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -202,7 +221,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gist_main_conf_t, upstream_timeout),
-      NULL },
+      &ngx_http_gist_timeout_post },
 
     ngx_http_gist_main_directive("gist_pipedrive_api_url", ngx_http_gist_api_url,
                                  pipedrive_api_url, NULL),
@@ -223,7 +242,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
     ngx_http_gist_main_directive("gist_pipedrive_visible_to", ngx_conf_set_num_slot,
                                  pipedrive_visible_to, NULL),
     ngx_http_gist_main_directive("gist_pipedrive_timeout", ngx_conf_set_msec_slot,
-                                 pipedrive_timeout, NULL),
+                                 pipedrive_timeout, &ngx_http_gist_timeout_post),
     ngx_http_gist_main_directive("gist_pipedrive_concurrency", ngx_conf_set_num_slot,
                                  pipedrive_concurrency, &ngx_http_gist_concurrency_bounds),
     ngx_http_gist_main_directive("gist_pipedrive_retry_base", ngx_conf_set_msec_slot,

@@ -73,7 +73,7 @@ typedef struct {
 
 extern "C" ngx_module_t  ngx_http_gist_module;
 
-ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r) noexcept;
 
 /* the worker's API; NULL outside workers or when the module is not used */
 gist::Api *ngx_http_gist_worker_api();
