@@ -178,6 +178,23 @@ resource "aws_iam_role_policy_attachment" "packer_build_ssm" {
   policy_arn = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
+# AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter of the account; the
+# build instance needs none (no secret is ever baked into the image).
+data "aws_iam_policy_document" "packer_build_no_parameters" {
+  statement {
+    sid       = "NoParameters"
+    effect    = "Deny"
+    actions   = ["ssm:GetParameter*"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "packer_build_no_parameters" {
+  name   = "no-ssm-parameters"
+  role   = aws_iam_role.packer_build.id
+  policy = data.aws_iam_policy_document.packer_build_no_parameters.json
+}
+
 resource "aws_iam_instance_profile" "packer_build" {
   name = "gist-packer-build"
   role = aws_iam_role.packer_build.name

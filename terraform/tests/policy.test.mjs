@@ -339,3 +339,165 @@ test('Packer: official Debian 12, IMDSv2 (instance and AMI), encrypted, no publi
     assert.ok(files.some((s) => s.endsWith(`/conf/${c}`)), `packer uploads conf/${c}`);
   }
 });
+
+// --- Effective permissions ----------------------------------------------------------------------
+// A small IAM evaluator for the questions the docs answer ("can a node read another environment's
+// parameters?", "can a non-admin read an old state version?"). It knows Allow/Deny, Action/NotAction,
+// Resource/NotResource, principals and the condition operators used in this repository; anything
+// else throws rather than being guessed. Values are the HCL's own, with ${...} references resolved
+// from a fixture scope.
+function interp(value, scope) {
+  if (Array.isArray(value)) return value.flatMap((v) => [].concat(interp(v, scope)));
+  if (typeof value !== 'string') return value;
+  const whole = value.match(/^\$\{([^${}]+)\}$/);
+  if (whole && Array.isArray(scope[whole[1]])) return scope[whole[1]];
+  return value.replace(/\$\{([^${}]+)\}/g, (_, ref) => {
+    if (!(ref in scope)) throw new Error(`unresolved \${${ref}} in ${value}`);
+    return interp(scope[ref], scope);
+  });
+}
+const glob = (pattern, s, ci = false) => new RegExp(
+  '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+  ci ? 'i' : '').test(s);
+const list = (x) => (x === undefined ? undefined : [].concat(x));
+
+// From data "aws_iam_policy_document" (HCL) statements.
+function fromDocument(doc, scope) {
+  return (doc.statement ?? []).map((st) => ({
+    sid: st.sid,
+    effect: st.effect ?? 'Allow',
+    actions: list(st.actions), notActions: list(st.not_actions),
+    resources: st.resources && interp(st.resources, scope),
+    notResources: st.not_resources && interp(st.not_resources, scope),
+    principals: (st.principals ?? []).flatMap((p) => interp(p.identifiers, scope)),
+    conditions: (st.condition ?? []).map((c) => ({ test: c.test, key: c.variable, values: interp(list(c.values), scope) })),
+  }));
+}
+// From a policy written as an HCL object in AWS's JSON shape (jsonencode).
+function fromJsonShape(policy, scope) {
+  return policy.Statement.map((st) => ({
+    sid: st.Sid,
+    effect: st.Effect,
+    actions: list(st.Action), notActions: list(st.NotAction),
+    resources: st.Resource && interp(list(st.Resource), scope),
+    notResources: st.NotResource && interp(list(st.NotResource), scope),
+    principals: [],
+    conditions: Object.entries(st.Condition ?? {}).flatMap(([test, kv]) =>
+      Object.entries(kv).map(([key, values]) => ({ test, key, values: interp(list(values), scope) }))),
+  }));
+}
+function conditionHolds({ test, key, values }, ctx) {
+  const v = ctx[key];
+  switch (test) {
+    case 'Bool': return v !== undefined && values.includes(String(v));
+    case 'StringEquals': return v !== undefined && values.includes(v);
+    case 'ArnLike': return v !== undefined && values.some((p) => glob(p, v));
+    case 'ArnNotLike': return v === undefined || !values.some((p) => glob(p, v));
+    default: throw new Error(`condition operator ${test} not modelled`);
+  }
+}
+function applies(st, req) {
+  const act = st.actions ? st.actions.some((a) => glob(a, req.action, true))
+    : !st.notActions.some((a) => glob(a, req.action, true));
+  const res = st.resources ? st.resources.some((r) => glob(r, req.resource))
+    : !st.notResources.some((r) => glob(r, req.resource));
+  const who = st.principals.length === 0 || st.principals.some((p) => p === '*' || p === req.principal);
+  return act && res && who && st.conditions.every((c) => conditionHolds(c, req.context ?? {}));
+}
+function decide(statements, req) {
+  if (statements.some((s) => s.effect === 'Deny' && applies(s, req))) return 'deny';
+  return statements.some((s) => s.effect === 'Allow' && applies(s, req)) ? 'allow' : 'implicit-deny';
+}
+
+// The statements of the AWS managed policies attached anywhere (as published by AWS). An attachment
+// of a managed policy not listed here fails the test: add its document first.
+const MANAGED = {
+  AmazonSSMManagedInstanceCore: [
+    { effect: 'Allow', resources: ['*'], principals: [], conditions: [], actions: [
+      'ssm:DescribeAssociation', 'ssm:GetDeployablePatchSnapshotForInstance', 'ssm:GetDocument',
+      'ssm:DescribeDocument', 'ssm:GetManifest', 'ssm:GetParameter', 'ssm:GetParameters',
+      'ssm:ListAssociations', 'ssm:ListInstanceAssociations', 'ssm:PutInventory', 'ssm:PutComplianceItems',
+      'ssm:PutConfigurePackageResult', 'ssm:UpdateAssociationStatus', 'ssm:UpdateInstanceAssociationStatus',
+      'ssm:UpdateInstanceInformation'] },
+    { effect: 'Allow', resources: ['*'], principals: [], conditions: [], actions: [
+      'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel'] },
+    { effect: 'Allow', resources: ['*'], principals: [], conditions: [], actions: [
+      'ec2messages:AcknowledgeMessage', 'ec2messages:DeleteMessage', 'ec2messages:FailMessage',
+      'ec2messages:GetEndpoint', 'ec2messages:GetMessages', 'ec2messages:SendReply'] },
+  ],
+};
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const hclScope = (dir, vars) => {
+  const scope = { 'data.aws_partition.this.partition': 'aws' };
+  for (const [k, v] of Object.entries(vars)) scope[`var.${k}`] = v;
+  for (const locals of dirs[dir].json.locals ?? []) {
+    for (const [k, v] of Object.entries(locals)) scope[`local.${k}`] = v;
+  }
+  return scope;
+};
+
+// Everything a role gets: inline policies (documents in the module, or app_config's JSON) and
+// attached managed policies.
+function roleStatements(dir, roleName, scope, instancePolicyStatements = []) {
+  const out = [];
+  const roleRef = (v) => new RegExp(`^\\$\\{aws_iam_role\\.${roleName}\\.(name|id)\\}$`).test(v);
+  for (const { dir: d, body } of resources('aws_iam_role_policy_attachment')) {
+    if (d !== dir || !roleRef(body.role)) continue;
+    const m = interp(body.policy_arn, scope).match(/^arn:aws:iam::aws:policy\/(.+)$/);
+    assert.ok(m && MANAGED[m[1]], `${dir}: managed policy ${body.policy_arn} is not modelled in MANAGED`);
+    out.push(...MANAGED[m[1]]);
+  }
+  for (const { dir: d, name, body } of resources('aws_iam_role_policy')) {
+    if (d !== dir || !roleRef(body.role)) continue;
+    const doc = body.policy.match(/^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/);
+    if (doc) out.push(...fromDocument(dirs[dir].json.data.aws_iam_policy_document[doc[1]][0], scope));
+    else if (body.policy === '${var.instance_policy_json}') out.push(...instancePolicyStatements);
+    else assert.fail(`${dir} ${name}: policy ${body.policy} not understood`);
+  }
+  return out;
+}
+
+test('node role: SSM parameters of its own app and environment only; Session Manager still works', () => {
+  const cfg = 'terraform/modules/app_config';
+  const scope = hclScope(cfg, {
+    app: 'gist', environment: 'prod', partition: 'aws', region: REGION, account_id: ACCOUNT,
+    kms_key_arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-1111-2222-3333-444455556666`,
+  });
+  const inline = fromJsonShape(dirs[cfg].json.locals.find((l) => l.instance_policy).instance_policy, scope);
+  const node = roleStatements('terraform/modules/app_asg', 'node', scope, inline);
+  const param = (p, region = REGION, acct = ACCOUNT) => `arn:aws:ssm:${region}:${acct}:parameter${p}`;
+  for (const action of ['ssm:GetParameter', 'ssm:GetParameters']) {
+    assert.equal(decide(node, { action, resource: param('/gist/prod/github_token') }), 'allow', `${action} own`);
+  }
+  for (const action of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory']) {
+    for (const r of [param('/gist/staging/github_token'), param('/gist/prod-old/github_token'), param('/other-app/db_password'),
+      param('/aws/reference/secretsmanager/prod-db'), param('/gist/prod/github_token', 'us-east-1'), param('/gist'),
+      `arn:aws:ssm:${REGION}:${ACCOUNT}:*`]) {
+      assert.notEqual(decide(node, { action, resource: r }), 'allow', `node role may ${action} ${r}`);
+    }
+  }
+  const instance = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
+  assert.equal(decide(node, { action: 'ssm:UpdateInstanceInformation', resource: instance }), 'allow', 'Session Manager registration');
+  for (const a of ['ssmmessages:CreateControlChannel', 'ssmmessages:OpenDataChannel', 'ec2messages:GetMessages']) {
+    assert.equal(decide(node, { action: a, resource: '*' }), 'allow', `Session Manager / Run Command: ${a}`);
+  }
+  assert.equal(decide(node, { action: 'kms:Decrypt', resource: scope['var.kms_key_arn'],
+    context: { 'kms:ViaService': `ssm.${REGION}.amazonaws.com` } }), 'allow', 'decrypt via SSM');
+  assert.notEqual(decide(node, { action: 'kms:Decrypt', resource: scope['var.kms_key_arn'] }), 'allow', 'decrypt directly');
+});
+
+test('Packer build role (bootstrap): Session Manager, no SSM parameters at all', () => {
+  const dir = 'terraform/bootstrap';
+  const scope = hclScope(dir, { region: REGION, account_id: ACCOUNT });
+  const role = roleStatements(dir, 'packer_build', scope);
+  for (const p of ['/gist/prod/github_token', '/gist/staging/redis_auth_token', '/anything']) {
+    for (const action of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']) {
+      const r = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${p}`;
+      assert.notEqual(decide(role, { action, resource: r }), 'allow', `packer build role may ${action} ${p}`);
+    }
+  }
+  assert.equal(decide(role, { action: 'ssmmessages:OpenDataChannel', resource: '*' }), 'allow', 'Session Manager');
+});
