@@ -184,6 +184,9 @@ test('security groups chain ALB -> nodes -> Redis; only the ALB is open to the i
 });
 
 test('IAM: no "*" or service-wide actions, no "*" resources in Allow; wildcard principals only in Deny', () => {
+  // In a KMS key policy the resource "*" means the key itself (checked by the state key test).
+  const keyPolicies = new Set(resources('aws_kms_key').map((k) => `${k.dir} ${String(k.body.policy)
+    .replace(/^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/, '$1')}`));
   for (const d of tfDirs) {
     for (const [name, docs] of Object.entries(dirs[d].json.data?.aws_iam_policy_document ?? {})) {
       for (const st of docs[0].statement ?? []) {
@@ -191,7 +194,9 @@ test('IAM: no "*" or service-wide actions, no "*" resources in Allow; wildcard p
         const principals = (st.principals ?? []).flatMap((p) => p.identifiers);
         if (effect === 'Allow') {
           for (const a of st.actions ?? []) assert.ok(a !== '*' && !a.endsWith(':*'), `${d} ${name}: action ${a}`);
-          for (const r of st.resources ?? []) assert.notEqual(r, '*', `${d} ${name}: resource *`);
+          if (!keyPolicies.has(`${d} ${name}`)) {
+            for (const r of st.resources ?? []) assert.notEqual(r, '*', `${d} ${name}: resource *`);
+          }
           assert.ok(!principals.includes('*'), `${d} ${name}: Allow to principal *`);
         }
         assert.equal(st.not_actions, undefined, `${d} ${name}: not_actions`);
@@ -500,4 +505,72 @@ test('Packer build role (bootstrap): Session Manager, no SSM parameters at all',
     }
   }
   assert.equal(decide(role, { action: 'ssmmessages:OpenDataChannel', resource: '*' }), 'allow', 'Session Manager');
+});
+
+// The state holds the Redis AUTH token: only the state admins may read or change it, its old
+// versions, or the rules that protect it; nobody without TLS.
+const STATE_ADMIN = `arn:aws:iam::${ACCOUNT}:role/ci-deployer`;
+const stateScope = () => ({
+  ...hclScope('terraform/bootstrap', { region: REGION, account_id: ACCOUNT, state_admin_role_arns: [STATE_ADMIN] }),
+  'aws_s3_bucket.state.arn': `arn:aws:s3:::gist-tfstate-${ACCOUNT}`,
+  'aws_s3_bucket.state.id': `gist-tfstate-${ACCOUNT}`,
+  'data.aws_caller_identity.this.account_id': ACCOUNT,
+});
+function policyDocOf(dir, ref) {
+  const m = ref?.match(/^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/);
+  assert.ok(m, `${dir}: policy ${ref} must come from a policy document`);
+  return dirs[dir].json.data.aws_iam_policy_document[m[1]][0];
+}
+
+test('state bucket: only state admins touch objects, versions or the bucket policy; TLS only', () => {
+  const dir = 'terraform/bootstrap';
+  const scope = stateScope();
+  const pol = resources('aws_s3_bucket_policy').find((r) => r.dir === dir);
+  const st = fromDocument(policyDocOf(dir, pol.body.policy), scope);
+  const bucket = scope['aws_s3_bucket.state.arn'];
+  const object = `${bucket}/prod/gist.tfstate`;
+  const objectActions = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAcl', 's3:GetObjectAttributes',
+    's3:GetObjectVersionAttributes', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:GetObjectRetention',
+    's3:PutObject', 's3:PutObjectAcl', 's3:PutObjectVersionAcl', 's3:PutObjectTagging', 's3:PutObjectRetention',
+    's3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteObjectTagging', 's3:RestoreObject'];
+  const bucketActions = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketVersioning',
+    's3:PutEncryptionConfiguration', 's3:PutLifecycleConfiguration', 's3:PutBucketPublicAccessBlock',
+    's3:PutBucketOwnershipControls', 's3:DeleteBucket'];
+  const other = `arn:aws:iam::${ACCOUNT}:role/developer`;
+  const ask = (principal, action, resource, tls = true) => decide(st, {
+    principal, action, resource, context: { 'aws:SecureTransport': tls, 'aws:PrincipalArn': principal } });
+  for (const a of objectActions) {
+    assert.equal(ask(other, a, object), 'deny', `a non-admin (with s3:* in IAM) may ${a}`);
+    assert.notEqual(ask(STATE_ADMIN, a, object), 'deny', `a state admin may not ${a}`);
+  }
+  for (const a of bucketActions) {
+    assert.equal(ask(other, a, bucket), 'deny', `a non-admin (with s3:* in IAM) may ${a}`);
+    assert.notEqual(ask(STATE_ADMIN, a, bucket), 'deny', `a state admin may not ${a}`);
+  }
+  for (const [a, r] of [['s3:ListBucket', bucket], ['s3:GetBucketPolicy', bucket], ['s3:PutBucketPolicy', bucket],
+    ['s3:GetObject', object], ['s3:PutObject', object], ['s3:ListBucketVersions', bucket], ['s3:GetBucketAcl', bucket]]) {
+    assert.equal(ask(STATE_ADMIN, a, r, false), 'deny', `${a} without TLS`);
+  }
+});
+
+test('state KMS key: its policy lets the state admins only use and manage it (not the account root)', () => {
+  const dir = 'terraform/bootstrap';
+  const scope = stateScope();
+  const key = resources('aws_kms_key').find((r) => r.dir === dir && r.name === 'state').body;
+  assert.notEqual(key.bypass_policy_lockout_safety_check, true, 'no lockout bypass');
+  const st = fromDocument(policyDocOf(dir, key.policy), scope);
+  const k = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-1111-2222-3333-444455556666`;
+  const ask = (principal, action) => decide(st, { principal, action, resource: k, context: { 'aws:PrincipalArn': principal } });
+  for (const a of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:DescribeKey', 'kms:PutKeyPolicy',
+    'kms:ScheduleKeyDeletion', 'kms:EnableKeyRotation']) {
+    assert.equal(ask(STATE_ADMIN, a), 'allow', `state admin: ${a}`);
+  }
+  // The account root in a key policy delegates the key to IAM: any role with kms:Decrypt on * could
+  // then read the state. Not here.
+  for (const p of [`arn:aws:iam::${ACCOUNT}:root`, ACCOUNT, `arn:aws:iam::${ACCOUNT}:role/developer`, '*']) {
+    for (const a of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:PutKeyPolicy']) {
+      assert.notEqual(ask(p, a), 'allow', `${p} may ${a} with the state key`);
+    }
+  }
+  for (const s of st) assert.deepEqual(s.resources, ['*'], 'a key policy\'s resource is the key itself: "*"');
 });
