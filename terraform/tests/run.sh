@@ -210,6 +210,7 @@ render_prod_conf() { # render_prod_conf DIR: a copy of conf/nginx.prod.conf poin
     printf 'redis-test-password' >"$d/gist/redis_auth_token"
     chmod 0600 "$d"/gist/*_token
     echo 'set_real_ip_from 10.0.0.0/16;' >"$d/gist/realip.conf"
+    echo 'allow 10.0.0.0/16;' >"$d/gist/vpc-allow.conf"
     echo '203.0.113.0/24 1;' >"$d/gist/write-allow.conf"
     printf 'gist_pipedrive_api_url https://acme.pipedrive.com;\ngist_pipedrive_token_file %s/gist/pipedrive_token;\n' "$d" \
         >"$d/gist/pipedrive.conf"
@@ -358,6 +359,7 @@ t_secrets_fetch() {
     [[ $(cat "$d/redis_auth_token") == redis-e2e-password-0123456789 ]] || return 1
     [[ $(stat -c '%a %U' "$d/github_token" "$d/pipedrive_token" "$d/redis_auth_token" | sort -u) == "600 root" ]] || return 1
     grep -qx 'set_real_ip_from 10.30.0.0/16;' "$d/realip.conf" || return 1
+    grep -qx 'allow 10.30.0.0/16;' "$d/vpc-allow.conf" || return 1
     grep -qx '198.51.100.7/32 1;' "$d/write-allow.conf" || return 1
     grep -qx 'gist_pipedrive_api_url https://acme.pipedrive.com;' "$d/pipedrive.conf" || return 1
     # shellcheck disable=SC2016 # nginx variables
