@@ -178,8 +178,11 @@ test('security groups chain ALB -> nodes -> Redis; only the ALB is open to the i
     .filter((r) => r.body.security_group_id === '${var.alb_security_group_id}');
   assert.ok(albEgress.length > 0 && albEgress.every((r) => r.body.referenced_security_group_id),
     'ALB egress only to the node security group');
-  for (const { body } of resources('aws_vpc_security_group_egress_rule').filter((r) => r.dir.endsWith('alb'))) {
-    assert.fail(`ALB module must not open egress itself: ${JSON.stringify(body)}`);
+  // The ALB module opens one egress rule itself: HTTPS to the identity provider, only with sign-in on.
+  for (const { name, body } of resources('aws_vpc_security_group_egress_rule').filter((r) => r.dir.endsWith('alb'))) {
+    assert.equal(name, 'alb_to_idp', `ALB module must not open egress itself: ${JSON.stringify(body)}`);
+    assert.equal(body.count, '${local.auth_on ? 1 : 0}', 'IdP egress only with sign-in on');
+    assert.deepEqual([body.ip_protocol, body.from_port, body.to_port], ['tcp', 443, 443], 'IdP egress: HTTPS only');
   }
 });
 
@@ -573,4 +576,92 @@ test('state KMS key: its policy lets the state admins only use and manage it (no
     }
   }
   for (const s of st) assert.deepEqual(s.resources, ['*'], 'a key policy\'s resource is the key itself: "*"');
+});
+
+// --- Sign-in at the load balancer (issue 11) -------------------------------------------------------
+test('ALB sign-in: off by default, Cognito in prod; every forwarded request is authenticated first', () => {
+  const dir = 'terraform/modules/alb';
+  const j = dirs[dir].json;
+  const auth = j.variable.auth[0];
+  assert.deepEqual(auth.default, {}, 'auth defaults to {}');
+  assert.match(auth.type, /mode\s*=\s*optional\(string,\s*"off"\)/, 'auth.mode defaults to "off"');
+  assert.doesNotMatch(auth.type, /client_secret\s*=/, 'no client secret in a variable (it comes from SSM)');
+  const locals = Object.assign({}, ...(j.locals ?? []));
+  assert.equal(locals.auth_cognito, '${var.auth.mode == "cognito"}');
+  assert.equal(locals.auth_oidc, '${var.auth.mode == "oidc"}');
+  assert.equal(locals.auth_on, '${var.auth.mode != "off"}');
+  // Environments: prod signs in with Cognito; staging leaves the default (off).
+  assert.equal(env('prod').module.alb[0].auth?.mode, 'cognito', 'prod: auth.mode = "cognito"');
+  assert.ok([undefined, 'off'].includes(env('staging').module.alb[0].auth?.mode), 'staging: off');
+
+  // The HTTPS listener: the authenticate action(s) come before the forward, in the DEFAULT action, so
+  // any path that no rule answers by itself (//user/x, /%75ser/x included) is authenticated.
+  const https = resources('aws_lb_listener').find((l) => l.body.port === 443).body;
+  const fwd = https.default_action;
+  assert.equal(fwd.length, 1, 'one static default action');
+  assert.equal(fwd[0].type, 'forward');
+  assert.match(fwd[0].target_group_arn, /aws_lb_target_group\.app\.arn/);
+  const dyn = https.dynamic?.default_action ?? [];
+  const byType = Object.fromEntries(dyn.map((d) => [d.content[0].type, d]));
+  const cog = byType['authenticate-cognito'];
+  const oidc = byType['authenticate-oidc'];
+  assert.ok(cog && oidc, 'authenticate-cognito and authenticate-oidc default actions');
+  assert.equal(cog.for_each, '${local.auth_cognito ? [1] : []}');
+  assert.equal(oidc.for_each, '${local.auth_oidc ? [1] : []}');
+  for (const d of [cog, oidc]) {
+    assert.ok(d.content[0].order < fwd[0].order, `${d.content[0].type} before forward`);
+  }
+  const ac = cog.content[0].authenticate_cognito[0];
+  assert.equal(ac.user_pool_arn, '${aws_cognito_user_pool.console[0].arn}');
+  assert.equal(ac.user_pool_client_id, '${aws_cognito_user_pool_client.alb[0].id}');
+  assert.equal(ac.user_pool_domain, '${aws_cognito_user_pool_domain.console[0].domain}');
+  const ao = oidc.content[0].authenticate_oidc[0];
+  assert.match(ao.client_secret, /^\$\{data\.aws_ssm_parameter\.[\w-]+\[0\]\.value\}$/, 'OIDC client secret from SSM');
+  for (const a of [ac, ao]) {
+    assert.equal(a.on_unauthenticated_request, 'authenticate', 'unauthenticated requests are sent to sign in');
+    assert.match(a.scope, /\bopenid\b/);
+  }
+
+  // Listener rules never forward: they only answer by themselves. So the default action (sign-in,
+  // then forward) is the only way to the nodes.
+  const rules = resources('aws_lb_listener_rule').filter((r) => r.dir === dir);
+  const prios = rules.map((r) => r.body.priority);
+  assert.equal(new Set(prios).size, prios.length, 'unique rule priorities');
+  for (const { name, body } of rules) {
+    assert.equal(body.listener_arn, '${aws_lb_listener.https.arn}', `${name}: on the HTTPS listener`);
+    assert.equal(body.dynamic, undefined, `${name}: no dynamic actions`);
+    for (const a of body.action) {
+      assert.equal(a.type, 'fixed-response', `${name}: a listener rule must not forward (it would skip sign-in)`);
+    }
+  }
+  const rule = (p) => rules.find((r) => first(first(r.body.condition).path_pattern)?.values
+    .map((v) => resolve(dir, v)).includes(p))?.body;
+  const health = rule('/health');
+  assert.equal(first(first(health.action).fixed_response).status_code, '404', '/health hidden from the internet');
+  const metrics = rule('/metrics');
+  assert.ok(metrics, 'a rule for /metrics');
+  assert.ok(first(first(metrics.condition).path_pattern).values.includes('/metrics/*'));
+  assert.equal(first(first(metrics.action).fixed_response).status_code, '403', '/metrics refused at the ALB');
+  // Target group checks go to the nodes directly, not through the listener: /health stays theirs.
+  assert.equal(first(resources('aws_lb_target_group')[0].body.health_check).path, '${var.health_check_path}');
+});
+
+test('Cognito (auth.mode = "cognito"): admin-created users only, MFA, the ALB as a code-flow client', () => {
+  const pool = resources('aws_cognito_user_pool').find((r) => r.dir === 'terraform/modules/alb')?.body;
+  assert.ok(pool, 'the module creates the user pool');
+  assert.equal(pool.count, '${local.auth_cognito ? 1 : 0}');
+  assert.equal(first(pool.admin_create_user_config).allow_admin_create_user_only, true, 'no self sign-up');
+  assert.equal(pool.mfa_configuration, 'ON');
+  assert.equal(first(pool.software_token_mfa_configuration).enabled, true);
+  assert.ok(first(pool.password_policy).minimum_length >= 12, 'password length');
+  const client = resources('aws_cognito_user_pool_client')[0].body;
+  assert.equal(client.count, '${local.auth_cognito ? 1 : 0}');
+  assert.equal(client.generate_secret, true, 'the ALB needs a client secret');
+  assert.deepEqual(client.allowed_oauth_flows, ['code']);
+  assert.equal(client.allowed_oauth_flows_user_pool_client, true);
+  assert.ok(client.allowed_oauth_scopes.includes('openid'));
+  assert.deepEqual(client.supported_identity_providers, ['COGNITO']);
+  assert.deepEqual(client.callback_urls, ['https://${var.domain_name}/oauth2/idpresponse'], 'the ALB callback only');
+  assert.equal(client.prevent_user_existence_errors, 'ENABLED');
+  assert.equal(resources('aws_cognito_user_pool_domain')[0].body.count, '${local.auth_cognito ? 1 : 0}');
 });

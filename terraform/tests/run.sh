@@ -124,6 +124,19 @@ t_app_config() {
         terraform test -no-color
 }
 
+# modules/alb needs the AWS provider; its variables alone do not: the sign-in option's input rules.
+t_alb_auth_vars() {
+    command -v terraform || skip "terraform not installed"
+    local d=$WORK/alb_vars
+    mkdir -p "$d/tests"
+    cp "$ROOT/terraform/modules/alb/variables.tf" "$d/" && cp "$HERE/alb_auth.tftest.hcl" "$d/tests/" || return 1
+    printf 'terraform {\n  required_version = ">= 1.11.0"\n}\n' >"$d/versions.tf"
+    cd "$d" || return 1
+    terraform init -backend=false -input=false -no-color &&
+        terraform validate -no-color &&
+        terraform test -no-color
+}
+
 t_user_data() {
     command -v terraform || skip "terraform not installed"
     command -v cloud-init >/dev/null || skip "cloud-init not installable here"
@@ -415,6 +428,7 @@ t_manifest() {
 say "infrastructure tests (logs: kept on failure in $LOGS)"
 check "terraform fmt -check" t_terraform_fmt
 check "terraform init/validate/test: modules/app_config" t_app_config
+check "terraform test: modules/alb variables (sign-in option)" t_alb_auth_vars
 check "user-data renders and passes cloud-init schema" t_user_data
 check "policy rules over .tf/.pkr.hcl (node:test + hcl2json)" t_policy
 check "packer fmt -check + validate -syntax-only" t_packer
