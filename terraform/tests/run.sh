@@ -240,6 +240,29 @@ t_nginx_prod_conf() {
     render_prod_conf "$d"
     grep -n 'load_module\|gist_' "$d/nginx.conf"
     nginx -t -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" || { cat "$d/logs/error.log"; return 1; }
+    # add_header is inherited only into a block without add_header of its own: every block that has
+    # one must repeat nosniff (the boot test checks the answers; this names the block at fault).
+    python3 - "$ROOT/conf/nginx.prod.conf" <<'PY'
+import re, sys
+stack, blocks = [], {}
+for n, line in enumerate(open(sys.argv[1]), 1):
+    code = line.split('#', 1)[0]
+    for m in re.finditer(r'([^{};]*)\{|\}|([^{};]*;)', code):
+        if m.group(0) == '}':
+            stack.pop()
+        elif m.group(1) is not None:
+            stack.append(f'{m.group(1).strip()} (line {n})')
+            blocks.setdefault(stack[-1], [])
+        elif m.group(2).strip().startswith('add_header') and stack:
+            blocks[stack[-1]].append(m.group(2).split())
+bad = [b for b, h in blocks.items() if h and not any(x[1:3] == ['X-Content-Type-Options', 'nosniff'] for x in h)]
+http = [b for b in blocks if b.startswith('http ')]
+if not http or not any(x[1:4] == ['X-Content-Type-Options', 'nosniff', 'always;'] for x in blocks[http[0]]):
+    sys.exit('http {} must have add_header X-Content-Type-Options nosniff always;')
+if bad:
+    sys.exit('add_header without nosniff (stops the inheritance) in: ' + ', '.join(bad))
+print('nosniff in http {} and in every block with its own add_header:', [b for b, h in blocks.items() if h])
+PY
 }
 
 t_nginx_tunnel_conf() {
@@ -435,7 +458,7 @@ check "packer fmt -check + validate -syntax-only" t_packer
 check "AMI id from the Packer manifest (last run, per region)" t_manifest
 check "shellcheck on every script" t_shellcheck
 check "systemd units parse; nginx requires gist-secrets" t_systemd_units
-check "nginx -t: conf/nginx.prod.conf with the module" t_nginx_prod_conf
+check "nginx -t: conf/nginx.prod.conf with the module; nosniff not lost to add_header" t_nginx_prod_conf
 check "nginx -t: conf/redis-tunnel.conf with the stream module" t_nginx_tunnel_conf
 have_module && build_deb >"$LOGS/build-deb.log" 2>&1
 check "deb: builds; fields, contents, maintainer scripts; loads into nginx" t_deb
