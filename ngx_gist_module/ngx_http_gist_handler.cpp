@@ -107,6 +107,18 @@ ngx_http_gist_handler(ngx_http_request_t *r) noexcept
             }
         }
 
+        request.query.assign(reinterpret_cast<const char *>(r->args.data), r->args.len);
+
+        if (r->headers_in.if_none_match) {
+            request.if_none_match.assign(reinterpret_cast<const char *>(r->headers_in.if_none_match->value.data),
+                                         r->headers_in.if_none_match->value.len);
+        }
+
+        /* a read rendered a moment ago is written at once: no Redis, no posted event */
+        if (auto cached = api->cached_answer(request)) {
+            return ngx_http_gist_send(r, *cached);
+        }
+
         cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_gist_ctx_t));
         if (cln == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

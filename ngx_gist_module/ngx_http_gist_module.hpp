@@ -55,6 +55,10 @@ typedef struct {
     ngx_str_t                  pipedrive_file;    /* where gist_pipedrive_api_url is, for errors */
     ngx_uint_t                 pipedrive_line;
 
+    ngx_msec_t                 cache_ttl;         /* 0: no answers from memory */
+    ngx_int_t                  tracked_users_page_size;
+    ngx_shm_zone_t            *changes_zone;      /* the instance's change generation */
+
     ngx_msec_t                 rescan_interval;   /* 0: off */
     ngx_int_t                  rescan_concurrency;
     ngx_int_t                  github_rate_reserve;

@@ -63,7 +63,9 @@ for my $u (qw(zed bob alice)) {
 ($st, $h, $body, $j) = $ng->http(GET => '/trackedusers');
 is($st, 200, '/trackedusers: 200');
 like($h->{'content-type'}, qr{^application/json\b}, '/trackedusers: application/json');
-is_deeply([sort keys %{ $j || {} }], [qw(count users)], '/trackedusers: keys');
+# issue 8: pages; one page holds every user here, so next_cursor is null
+is_deeply([sort keys %{ $j || {} }], [qw(count next_cursor users)], '/trackedusers: keys');
+ok(exists $j->{next_cursor} && !defined $j->{next_cursor}, '/trackedusers: next_cursor null on the last page');
 is($j->{count}, 4, '/trackedusers: count 4');
 is_deeply([map { $_->{login} } @{ $j->{users} || [] }], [qw(alice bob octocat zed)], 'users sorted by login');
 is_deeply([map { [sort keys %$_] } @{ $j->{users} || [] }],

@@ -39,7 +39,7 @@ using std::chrono::milliseconds;
 
 class HiredisClient;
 
-enum class CommandKind { user, auth, select };
+enum class CommandKind { user, auth, select, subscribe };
 
 // The privdata of one command handed to hiredis. hiredis calls back exactly once per
 // accepted command: with the reply, or with NULL when the context is freed.
@@ -114,6 +114,8 @@ public:
     bool connected() const override { return state_ == State::connected; }
     void command(std::vector<std::string> argv, Callback on_reply) override;
     unsigned long connects() const override { return connects_; }
+    void subscribe(std::string channel, std::function<void(std::string)> on_message,
+                   std::function<void()> on_subscribed) override;
 
 private:
     enum class State {
@@ -146,6 +148,8 @@ private:
     bool send_internal(CommandKind kind, std::vector<std::string> argv);
     bool send(std::unique_ptr<PendingCommand>& p, const std::vector<std::string>& argv);
     void mark_connected();
+    void send_subscribe();
+    void on_subscription_reply(const redisReply* reply);
     void went_down(const std::string& why);
     void reset_connection(const std::string& why);
     void free_context();
@@ -186,6 +190,13 @@ private:
     unsigned attempt_ = 0;  // consecutive failed attempts, for the backoff
     unsigned long connects_ = 0;
     std::minstd_rand rng_{std::random_device{}()};
+
+    struct Subscription {
+        std::string channel;
+        std::function<void(std::string)> on_message;
+        std::function<void()> on_subscribed;
+    };
+    std::unique_ptr<Subscription> subscription_;  // this connection then serves only that
 
     std::deque<std::unique_ptr<PendingCommand>> inflight_;  // in hiredis' reply order
     std::deque<std::pair<Callback, RedisResult>> results_;  // waiting for deliver()
@@ -455,11 +466,18 @@ void HiredisClient::on_reply(PendingCommand* p, redisReply* reply) {
     std::unique_ptr<PendingCommand> own;
     auto it = std::find_if(inflight_.begin(), inflight_.end(),
                            [p](const auto& q) { return q.get() == p; });
-    if (it != inflight_.end()) {
+    // A subscription is called for every message; hiredis lets go of it only with a NULL reply.
+    const bool keep = p->kind == CommandKind::subscribe && reply != nullptr;
+    if (it != inflight_.end() && !keep) {
         own = std::move(*it);
         inflight_.erase(it);
     }
     if (destroying_) return;
+
+    if (p->kind == CommandKind::subscribe) {
+        if (reply) on_subscription_reply(reply);
+        return;
+    }
 
     if (p->kind == CommandKind::user) {
         const bool wrong_server = says_wrong_server(reply);
@@ -505,7 +523,51 @@ void HiredisClient::mark_connected() {
     ++connects_;
     if (health_ != Health::up) {
         health_ = Health::up;
-        log_.log(LogLevel::notice, "redis: connected to " + name_);
+        log_.log(options_.quiet ? LogLevel::info : LogLevel::notice,
+                 options_.log_name + ": connected to " + name_);
+    }
+    if (subscription_) send_subscribe();
+}
+
+void HiredisClient::subscribe(std::string channel, std::function<void(std::string)> on_message,
+                              std::function<void()> on_subscribed) {
+    subscription_ = std::make_unique<Subscription>(
+        Subscription{std::move(channel), std::move(on_message), std::move(on_subscribed)});
+    if (state_ == State::connected) send_subscribe();
+}
+
+// After every (re)connect: the server forgets subscriptions with the connection.
+void HiredisClient::send_subscribe() {
+    auto p = std::make_unique<PendingCommand>();
+    p->owner = this;
+    p->kind = CommandKind::subscribe;
+    if (!send(p, {"SUBSCRIBE", subscription_->channel})) {
+        reset_generation_ = generation_;
+        reset_reason_ = "could not subscribe to " + subscription_->channel;
+        reset_timer_->arm(milliseconds(0));
+    }
+}
+
+// ["subscribe", channel, count] once subscribed, then ["message", channel, payload] each time.
+void HiredisClient::on_subscription_reply(const redisReply* reply) {
+    if (!subscription_ || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
+        return;
+    }
+    const std::string_view kind(reply->element[0]->str, reply->element[0]->len);
+    const redisReply* payload = reply->element[2];
+    auto alive = alive_;
+    if (kind == "message" && payload->type == REDIS_REPLY_STRING) {
+        RedisResult r;
+        r.value.type = RedisValue::Type::string;
+        r.value.str.assign(payload->str, payload->len);
+        push_result([this, alive](RedisResult m) {
+            if (*alive && subscription_ && subscription_->on_message) subscription_->on_message(std::move(m.value.str));
+        }, std::move(r));
+    } else if (kind == "subscribe") {
+        push_result([this, alive](RedisResult) {
+            if (*alive && subscription_ && subscription_->on_subscribed) subscription_->on_subscribed();
+        }, RedisResult{});
     }
 }
 
@@ -517,11 +579,12 @@ void HiredisClient::went_down(const std::string& why) {
     command_timer_->cancel();
     if (health_ != Health::down) {
         health_ = Health::down;
-        log_.log(LogLevel::error, (was_connected ? "redis: connection to " + name_ + " lost: "
-                                                 : "redis: cannot connect to " + name_ + ": ") +
+        log_.log(options_.quiet ? LogLevel::info : LogLevel::error,
+                 (was_connected ? options_.log_name + ": connection to " + name_ + " lost: "
+                                : options_.log_name + ": cannot connect to " + name_ + ": ") +
                                       scrub(why));
     } else {
-        log_.log(LogLevel::debug, "redis: reconnect to " + name_ + " failed: " + scrub(why));
+        log_.log(LogLevel::debug, options_.log_name + ": reconnect to " + name_ + " failed: " + scrub(why));
     }
     schedule_reconnect();
 }

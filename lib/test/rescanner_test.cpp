@@ -331,3 +331,49 @@ TEST_F(RescannerTest, TwoWorkersNeverScanTheSameUserTwiceInOneInterval) {
 
 }  // namespace
 }  // namespace gist
+
+namespace gist {
+namespace {
+
+// Users tracked while rescans were off get a due time, in bounded steps, not one script over all.
+TEST_F(RescannerTest, AdoptionWalksUsersInBoundedStepsOnceForTheFleet) {
+    settings.scan.rescan_interval = milliseconds(600000);
+    std::string args = "ZADD " + kPrefix + "users";
+    for (int i = 0; i < 1234; ++i) {
+        args += " 0 u" + std::to_string(10000 + i);
+    }
+    cli(args);
+    cli("ZADD " + kPrefix + "rescan 1 u10007");  // already scheduled: kept
+    const std::int64_t t0 = now_ms();
+    start();
+    ASSERT_TRUE(run_until([&] { return cli("EXISTS " + kPrefix + "rescan:adopted") == "1"; }, milliseconds(5000)));
+    EXPECT_EQ(cli("ZCARD " + kPrefix + "rescan"), "1234");
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "rescan:adopt_cursor"), "0");
+    EXPECT_EQ(score("u10007"), 1);
+    const auto due = score("u11233");
+    EXPECT_GE(due, t0);
+    EXPECT_LE(due, now_ms() + 600000);
+
+    // A second worker (or a restart) finds the marker and walks nothing.
+    cli("DEL " + kPrefix + "rescan");
+    rescanner.reset();
+    start();
+    loop.run_for(milliseconds(300));
+    EXPECT_EQ(cli("ZCARD " + kPrefix + "rescan"), "0") << "the fleet had adopted: no new walk";
+
+    // A user tracked with rescans off makes the next start with rescans on walk again.
+    ScanCommit c;
+    c.login = "late";
+    c.scanned_at = "2026-01-01T00:00:00Z";
+    std::optional<bool> ok;
+    store->commit_scan(c, [&](StoreResult<CommitOutcome> r) { ok = std::holds_alternative<CommitOutcome>(r); });
+    ASSERT_TRUE(loop.run_until([&] { return ok.has_value(); }, std::chrono::seconds(3)));
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "rescan:adopted"), "0");
+    rescanner.reset();
+    start();
+    ASSERT_TRUE(run_until([&] { return cli("EXISTS " + kPrefix + "rescan:adopted") == "1"; }, milliseconds(5000)));
+    EXPECT_GE(score("late"), t0);
+}
+
+}  // namespace
+}  // namespace gist

@@ -702,6 +702,54 @@ sub hgetall {
 
 sub flushall { $_[0]->cmd('FLUSHALL') }
 
+# Many commands at once through redis-cli --pipe (fast: no reply is read back one by one).
+sub pipe {
+    my ($self, @cmds) = @_;
+    my $pid = open(my $p, '|-') // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', '/dev/null';
+        exec 'redis-cli', '-p', $self->{port}, '--pipe' or POSIX::_exit(127);
+    }
+    binmode $p;
+    print $p _encode(@$_) for @cmds;
+    close $p or die "redis-cli --pipe failed ($?)";
+}
+
+# Tracked users as the module stores them after a scan that found no gist (docs/read-path.md),
+# written straight into Redis: for tests at a scale POST /user would take too long to reach.
+sub seed_users {
+    my ($self, $prefix, @logins) = @_;
+    $self->pipe(map {
+        (['HSET', "${prefix}user:$_", 'login', $_, 'tracked_since', '2026-11-01T00:00:00Z',
+          'last_scanned_at', '2026-11-01T00:00:00Z', 'gist_count', 0, 'last_scan', 'ok'],
+         ['ZADD', "${prefix}users", 0, $_])
+    } @logins);
+}
+
+# Starts MONITOR on its own connection; $stop->() ends it and returns the commands seen (each a
+# line as MONITOR prints it, scripts' commands included).
+sub monitor {
+    my ($self) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp')
+        or die "monitor: $!";
+    print $sock _encode('MONITOR');
+    my $ok = _readline($sock);
+    die "MONITOR: $ok" unless $ok eq '+OK';
+    return sub {
+        # A marker command ends the capture: everything before it has been sent to us.
+        my $marker = 'gist-monitor-end-' . $$ . '-' . int(rand 1e9);
+        $self->cmd('ECHO', $marker);
+        my @lines;
+        while (1) {
+            my $l = _readline($sock);
+            last if index($l, $marker) >= 0;
+            push @lines, $l;
+        }
+        close $sock;
+        return @lines;
+    };
+}
+
 # ---------------------------------------------------------------------------------------------
 package GistTest::Nginx;
 
