@@ -386,6 +386,28 @@ TEST_F(HiredisClientTest, ReadonlyReplyDropsTheConnectionAndReconnects) {
     EXPECT_EQ(call(*client_, {"SET", "x", "4"}).value.str, "OK") << log_.dump();
 }
 
+TEST_F(HiredisClientTest, SubscriptionDeliversMessagesAndComesBackAfterADrop) {
+    RedisProcess redis;
+    client_ = make(tcp(redis.port()));
+    std::vector<std::string> messages;
+    int subscribed = 0;
+    client_->subscribe("news", [&](std::string m) { messages.push_back(std::move(m)); }, [&] { ++subscribed; });
+    other_ = make(tcp(redis.port()));
+    ASSERT_TRUE(loop_.run_until([&] { return subscribed == 1; }, 3s)) << log_.dump();
+    ASSERT_TRUE(wait_connected(*other_));
+    EXPECT_EQ(call(*other_, {"PUBLISH", "news", "one"}).value.integer, 1);
+    ASSERT_TRUE(loop_.run_until([&] { return messages.size() == 1; }, 3s));
+    EXPECT_EQ(messages[0], "one");
+
+    // The server drops the subscriber: it connects and subscribes again by itself.
+    EXPECT_EQ(call(*other_, {"CLIENT", "KILL", "TYPE", "pubsub"}).value.integer, 1);
+    ASSERT_TRUE(loop_.run_until([&] { return subscribed == 2; }, 3s)) << log_.dump();
+    EXPECT_EQ(call(*other_, {"PUBLISH", "news", "two"}).value.integer, 1);
+    ASSERT_TRUE(loop_.run_until([&] { return messages.size() == 2; }, 3s));
+    EXPECT_EQ(messages[1], "two");
+    EXPECT_EQ(client_->connects(), 2u);
+}
+
 TEST_F(HiredisClientTest, InFlightCommandFailsWhenConnectionDrops) {
     RedisProcess redis;
     client_ = make(tcp(redis.port()));
