@@ -13,6 +13,7 @@
 #include <gist/api.hpp>
 #include <gist/deal_worker.hpp>
 #include <gist/http_client.hpp>
+#include <gist/key_migration.hpp>
 #include <gist/redis_client.hpp>
 #include <gist/rescanner.hpp>
 
@@ -343,6 +344,7 @@ struct ngx_http_gist_runtime_t {
     std::unique_ptr<gist::ChangeSignal>    changes;
     std::unique_ptr<gist::DealWorker>      deals;
     std::unique_ptr<gist::Rescanner>       rescanner;
+    std::unique_ptr<gist::KeyMigration>    migration;
     std::unique_ptr<gist::Api>             api;
 
     explicit ngx_http_gist_runtime_t(ngx_log_t *log) : loop(log), logger(log) {}
@@ -353,6 +355,7 @@ struct ngx_http_gist_runtime_t {
         api.reset();
         rescanner.reset();
         deals.reset();
+        migration.reset();
         changes_feed.reset();
         redis.reset();
         http.reset();
@@ -951,6 +954,11 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         rt->api = std::make_unique<gist::Api>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                               std::move(settings));
         rt->redis->start();
+
+        /* users stored by an earlier key schema move over in bounded steps, once per fleet */
+        rt->migration = std::make_unique<gist::KeyMigration>(rt->loop, *rt->redis, rt->logger,
+                                                             ngx_http_gist_string(gmcf->redis_prefix));
+        rt->migration->start();
 
         if (rt->changes_feed) {
             rt->changes_feed->start();

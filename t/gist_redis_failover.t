@@ -18,8 +18,9 @@ use StubGitHub;
 
 my $t = GistTest->new;
 
-my $a = $t->redis;
-my $b = $t->redis;
+# A full sync otherwise waits repl-diskless-sync-delay (5 s) for more replicas to join.
+my $a = $t->redis(args => [qw(--repl-diskless-sync-delay 0)]);
+my $b = $t->redis(args => [qw(--repl-diskless-sync-delay 0)]);
 $b->cmd('REPLICAOF', '127.0.0.1', $a->port);
 my $proxy = $t->proxy($a->port);
 my $stub = $t->stub({ users => { map { $_ => { gists => [StubGitHub::make_gists($_, 1)] } } qw(before after) } });
@@ -27,7 +28,7 @@ my $ng = $t->nginx(workers => 2, redis_line => '127.0.0.1:' . $proxy->port)->run
 
 my ($st) = $ng->http(POST => '/user/before');
 is($st, 201, 'tracked before the failover');
-ok(GistTest::wait_for(sub { ($b->cmd('EXISTS', 'gist:user:before') // 0) == 1 }, 5), 'replicated to the replica');
+ok(GistTest::wait_for(sub { ($b->cmd('EXISTS', 'gist:user:{before}') // 0) == 1 }, 15), 'replicated to the replica');
 
 # Failover: the replica becomes the primary, the old primary follows it, and the proxy sends new
 # connections to the new primary. The workers' connections still lead to the old one.
@@ -44,7 +45,7 @@ my $ok = GistTest::wait_for(sub {
 }, 10, 0.2);
 ok($ok, sprintf('tracking works again %.1f s after the failover (answers: %s)', time - $t0, join(' ', @statuses)));
 ok(!grep({ $_ != 201 && $_ != 503 } @statuses), 'meanwhile only 503 redis_unavailable, never another error');
-is($b->cmd('EXISTS', 'gist:user:after'), 1, 'the new user is on the new primary');
+is($b->cmd('EXISTS', 'gist:user:{after}'), 1, 'the new user is on the new primary');
 
 # Every worker comes back to the new primary (a worker whose connection got READONLY waits its
 # reconnect backoff first, answering 503 meanwhile).

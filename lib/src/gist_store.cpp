@@ -10,7 +10,7 @@ namespace gist {
 
 namespace {
 
-// KEYS: users, user, seen, deals:ready, rescan, rescan:adopted, rescan:adopt_cursor. ARGV: login, now, pages JSON, gist count, deals
+// KEYS: users, user, seen, deals:ready, rescan, rescan:adopted, rescan:adopt_cursor, pages. ARGV: login, now, pages JSON, gist count, deals
 // mode (off|deal|skip), deal job key prefix, n candidates, rescan due (ms) for a user tracked
 // before / for a newly tracked one ('' when rescans are off), only-if-tracked (1 for rescans),
 // last_scan text, the changes channel, then n × (id, title, note), then the other gist ids.
@@ -25,7 +25,8 @@ if ARGV[10] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
 end
 local created = redis.call('HSETNX', KEYS[2], 'tracked_since', ARGV[2])
 redis.call('HSET', KEYS[2], 'login', ARGV[1], 'last_scanned_at', ARGV[2],
-           'pages', ARGV[3], 'gist_count', ARGV[4], 'last_scan', ARGV[11], 'failures', 0)
+           'gist_count', ARGV[4], 'last_scan', ARGV[11], 'failures', 0)
+redis.call('SET', KEYS[8], ARGV[3])
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
 if ARGV[8] ~= '' then
   if created == 1 then
@@ -60,16 +61,17 @@ end
 return {created, redis.call('HGET', KEYS[2], 'tracked_since'), fresh}
 )lua";
 
-// KEYS: user, rescan. ARGV: login.
+// KEYS: user, rescan, pages. ARGV: login.
 constexpr const char* kLoadUserScript = R"lua(
-local v = redis.call('HMGET', KEYS[1], 'login', 'tracked_since', 'last_scanned_at', 'gist_count', 'pages', 'last_scan')
+local v = redis.call('HMGET', KEYS[1], 'login', 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
+v[6] = redis.call('GET', KEYS[3]) or false
 v[7] = redis.call('ZSCORE', KEYS[2], ARGV[1]) or false
 return v
 )lua";
 
 // One page of users in login order (all scores are 0, so BYLEX is by login): at most ARGV[3]
 // logins after ARGV[2] ('-' for the first page, '(<login>' after one), never all users.
-// KEYS: users, rescan. ARGV: user key prefix, start, how many.
+// KEYS: users, rescan. ARGV: user key prefix, start, how many, user key suffix.
 // Returns {count of all users, {login, tracked_since, last_scanned_at, gist_count, last_scan,
 // next due}…, last login read or false, 1 when more logins follow}.
 constexpr const char* kListUsersScript = R"lua(
@@ -82,7 +84,7 @@ if last and #logins == limit and #redis.call('ZRANGE', KEYS[1], '(' .. last, '+'
 end
 local out = {}
 for _, login in ipairs(logins) do
-  local v = redis.call('HMGET', ARGV[1] .. login, 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
+  local v = redis.call('HMGET', ARGV[1] .. login .. ARGV[4], 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
   if v[1] then
     out[#out + 1] = {login, v[1], v[2] or '', v[3] or '0', v[4] or '', redis.call('ZSCORE', KEYS[2], login) or ''}
   end
@@ -90,9 +92,10 @@ end
 return {redis.call('ZCARD', KEYS[1]), out, last or false, more}
 )lua";
 
-// KEYS: users, user, rescan. ARGV: login, changes channel.
+// KEYS: users, user, rescan, pages. ARGV: login, changes channel.
 constexpr const char* kUntrackScript = R"lua(
 local existed = redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[4])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if existed == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end
@@ -134,7 +137,9 @@ std::string failure_text(const RedisResult& result) {
 GistStore::GistStore(RedisClient& redis, std::string prefix) : redis_(redis), prefix_(std::move(prefix)) {}
 
 std::string GistStore::users_key() const { return prefix_ + "users"; }
-std::string GistStore::user_key(const std::string& login) const { return prefix_ + "user:" + login; }
+// A user's keys share the hash tag {login}: one slot in a sharded Redis (docs/read-path.md).
+std::string GistStore::user_key(const std::string& login) const { return prefix_ + "user:{" + login + "}"; }
+std::string GistStore::pages_key(const std::string& login) const { return prefix_ + "pages:{" + login + "}"; }
 std::string GistStore::seen_key() const { return prefix_ + "seen"; }
 std::string GistStore::rescan_key() const { return prefix_ + "rescan"; }
 std::string GistStore::changes_channel() const { return prefix_ + "changes"; }
@@ -143,7 +148,7 @@ std::string GistStore::adopt_cursor_key() const { return prefix_ + "rescan:adopt
 
 void GistStore::load_user(const std::string& login,
                           std::function<void(StoreResult<std::optional<UserRecord>>)> done) {
-    redis_.command({"EVAL", kLoadUserScript, "2", user_key(login), rescan_key(), login},
+    redis_.command({"EVAL", kLoadUserScript, "3", user_key(login), rescan_key(), pages_key(login), login},
                    [done = std::move(done), login](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
@@ -159,11 +164,11 @@ void GistStore::load_user(const std::string& login,
                        record.tracked_since = string_or_empty(v[1]);
                        record.last_scanned_at = string_or_empty(v[2]);
                        record.gist_count = to_int(v[3]);
-                       record.last_scan = string_or_empty(v[5]);
+                       record.last_scan = string_or_empty(v[4]);
                        record.next_scan_ms = to_int(v[6]);
-                       if (!v[4].is_nil()) {
+                       if (!v[5].is_nil()) {
                            try {
-                               record.pages = pages_from_json(nlohmann::json::parse(v[4].str));
+                               record.pages = pages_from_json(nlohmann::json::parse(v[5].str));
                            } catch (const std::exception& e) {
                                // Unreadable listing: forget it, the next scan fetches everything again.
                                record.pages.clear();
@@ -174,11 +179,10 @@ void GistStore::load_user(const std::string& login,
 }
 
 void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreResult<CommitOutcome>)> done) {
-    std::vector<std::string> argv{"EVAL", kCommitScanScript, "7", users_key(), user_key(commit.login), seen_key(),
+    std::vector<std::string> argv{"EVAL", kCommitScanScript, "8", users_key(), user_key(commit.login), seen_key(),
                                   prefix_ + "deals:ready", rescan_key(), adopted_key(), adopt_cursor_key(),
-                                  commit.login, commit.scanned_at,
-                                  pages_to_json(commit.pages).dump(-1, ' ', false,
-                                                                   nlohmann::json::error_handler_t::replace),
+                                  pages_key(commit.login), commit.login, commit.scanned_at,
+                                  pages_to_text(commit.pages),
                                   std::to_string(commit.gist_ids.size()),
                                   commit.deals == DealsMode::off    ? "off"
                                   : commit.deals == DealsMode::skip ? "skip"
@@ -205,7 +209,7 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
         argv.push_back(c.title);
         argv.push_back(c.note);
     }
-    argv[16] = std::to_string(order.size());  // ARGV[7]: the candidate count
+    argv[17] = std::to_string(order.size());  // ARGV[7]: the candidate count
     for (std::size_t i = 0; i < commit.gist_ids.size(); ++i) {
         if (!is_candidate[i]) {
             order.push_back(i);
@@ -281,7 +285,8 @@ void GistStore::view_user(const std::string& login,
 }
 
 void GistStore::untrack(const std::string& login, std::function<void(StoreResult<bool>)> done) {
-    redis_.command({"EVAL", kUntrackScript, "3", users_key(), user_key(login), rescan_key(), login, changes_channel()},
+    redis_.command({"EVAL", kUntrackScript, "4", users_key(), user_key(login), rescan_key(), pages_key(login), login,
+                    changes_channel()},
                    [done = std::move(done)](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
@@ -293,8 +298,8 @@ void GistStore::untrack(const std::string& login, std::function<void(StoreResult
 
 void GistStore::list_users(const std::string& after, std::size_t limit,
                            std::function<void(StoreResult<UserPage>)> done) {
-    redis_.command({"EVAL", kListUsersScript, "2", users_key(), rescan_key(), prefix_ + "user:",
-                    after.empty() ? "-" : "(" + after, std::to_string(limit)},
+    redis_.command({"EVAL", kListUsersScript, "2", users_key(), rescan_key(), prefix_ + "user:{",
+                    after.empty() ? "-" : "(" + after, std::to_string(limit), "}"},
                    [done = std::move(done)](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});

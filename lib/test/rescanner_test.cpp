@@ -215,7 +215,7 @@ TEST_F(RescannerTest, LateClaimStartsANewPhaseOneIntervalFromNow) {
 TEST_F(RescannerTest, UserUntrackedDuringTheScanIsNotBroughtBack) {
     special["alice"] = [this](const HttpRequest&) {
         // DELETE /user/alice lands while GitHub answers (GistStore::untrack's effect).
-        cli("DEL " + kPrefix + "user:alice");
+        cli("DEL " + kPrefix + "user:{alice}");
         cli("ZREM " + kPrefix + "users alice");
         cli("ZREM " + kPrefix + "rescan alice");
         return http_response(200, "[" + gist_json("g-alice") + "," + gist_json("g-new") + "]");
@@ -225,7 +225,7 @@ TEST_F(RescannerTest, UserUntrackedDuringTheScanIsNotBroughtBack) {
     ASSERT_TRUE(run_until([&] { return requests_for("alice") == 1; }, milliseconds(3000)));
     loop.run_for(milliseconds(500));
     EXPECT_EQ(requests_for("alice"), 1u);
-    EXPECT_EQ(cli("EXISTS " + kPrefix + "user:alice"), "0");
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "user:{alice}"), "0");
     EXPECT_EQ(cli("ZSCORE " + kPrefix + "users alice"), "");
     EXPECT_EQ(cli("ZSCORE " + kPrefix + "rescan alice"), "");
     EXPECT_EQ(cli("HEXISTS " + kPrefix + "seen g-new"), "0");
@@ -237,12 +237,12 @@ TEST_F(RescannerTest, GithubNotFoundKeepsTheUserAndWaitsFourIntervals) {
     track("ghost", now_ms() - 100);
     const std::int64_t before = now_ms();
     start();
-    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:ghost last_scan") == "github_user_not_found"; },
+    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:{ghost} last_scan") == "github_user_not_found"; },
                           milliseconds(3000)));
     const std::int64_t after = now_ms();
     EXPECT_GE(score("ghost"), before + 40000);
     EXPECT_LE(score("ghost"), after + 40000);
-    EXPECT_EQ(cli("HGET " + kPrefix + "user:ghost failures"), "1");
+    EXPECT_EQ(cli("HGET " + kPrefix + "user:{ghost} failures"), "1");
     EXPECT_NE(cli("ZSCORE " + kPrefix + "users ghost"), "");  // still tracked
     EXPECT_EQ(requests_for("ghost"), 1u);
 }
@@ -252,9 +252,9 @@ TEST_F(RescannerTest, OtherFailuresBackOffAndCountFailures) {
     track("alice", now_ms() - 100);
     const std::int64_t before = now_ms();
     start();
-    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:alice failures") == "1"; }, milliseconds(3000)));
+    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:{alice} failures") == "1"; }, milliseconds(3000)));
     const std::int64_t after = now_ms();
-    EXPECT_EQ(cli("HGET " + kPrefix + "user:alice last_scan"), "github_unavailable");
+    EXPECT_EQ(cli("HGET " + kPrefix + "user:{alice} last_scan"), "github_unavailable");
     // now + min(interval, 30 s) × [0.5, 1]: with a 10 s interval, 5 to 10 s from now.
     EXPECT_GE(score("alice"), before + 5000);
     EXPECT_LE(score("alice"), after + 10000);
@@ -274,7 +274,7 @@ TEST_F(RescannerTest, RateLimitPausesEveryClaimUntilRetryAfter) {
     track("alice", now_ms() - 2000);
     track("bob", now_ms() - 1000);
     start();
-    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:alice last_scan") == "github_rate_limited"; },
+    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:{alice} last_scan") == "github_rate_limited"; },
                           milliseconds(3000)));
     const std::string pause_text = cli("GET " + kPrefix + "github:pause_until");
     ASSERT_FALSE(pause_text.empty());

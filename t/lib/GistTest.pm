@@ -248,7 +248,8 @@ sub deals_of {
 # which every GitHub answer updates, failed ones included.
 sub state_keys {
     my ($redis) = @_;
-    return grep { !/:github:/ } $redis->all_keys;
+    # GitHub's budget and the key-schema marker are bookkeeping, not a user's state
+    return grep { !/:github:/ && !/:schema\z/ } $redis->all_keys;
 }
 
 # /health without the parts that depend on GitHub's headers and on rescans ("github", and
@@ -720,7 +721,7 @@ sub pipe {
 sub seed_users {
     my ($self, $prefix, @logins) = @_;
     $self->pipe(map {
-        (['HSET', "${prefix}user:$_", 'login', $_, 'tracked_since', '2026-11-01T00:00:00Z',
+        (['HSET', "${prefix}user:{$_}", 'login', $_, 'tracked_since', '2026-11-01T00:00:00Z',
           'last_scanned_at', '2026-11-01T00:00:00Z', 'gist_count', 0, 'last_scan', 'ok'],
          ['ZADD', "${prefix}users", 0, $_])
     } @logins);

@@ -89,6 +89,7 @@ public:
 
     std::string users_key() const;
     std::string user_key(const std::string& login) const;
+    std::string pages_key(const std::string& login) const;
     std::string seen_key() const;
     std::string rescan_key() const;
     // Pub/sub channel: the login of every user whose stored state changed (docs/read-path.md).
