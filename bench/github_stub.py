@@ -33,7 +33,7 @@ def make_gists(login, n, extra, t0):
         gists.append({
             "url": f"https://api.github.com/gists/{gid}",
             "id": gid,
-            "html_url": f"https://gist.github.com/{login}/{gid}",
+            "html_url": f"https://gist.github.com/{gid}",  # GitHub's documented form
             "files": {fname: {"filename": fname, "type": "text/plain", "language": "Text",
                               "raw_url": f"https://gist.githubusercontent.com/{login}/{gid}/raw/0/{fname}",
                               "size": 42}},

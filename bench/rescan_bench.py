@@ -264,7 +264,7 @@ def main():
         # --- memory per tracked user -----------------------------------------------------------
         step = max(1, a.users // a.sample)
         sample = logins[::step][:a.sample]
-        hash_bytes = [int(redis_raw(redis_port, "MEMORY", "USAGE", f"gist:user:{l}", "SAMPLES", "0") or 0) for l in sample]
+        hash_bytes = [int(redis_raw(redis_port, "MEMORY", "USAGE", f"gist:user:{{{l}}}", "SAMPLES", "0") or 0) for l in sample]
         zs_users = int(redis_raw(redis_port, "MEMORY", "USAGE", "gist:users", "SAMPLES", "0") or 0)
         zs_rescan = int(redis_raw(redis_port, "MEMORY", "USAGE", "gist:rescan", "SAMPLES", "0") or 0)
         seen = int(redis_raw(redis_port, "MEMORY", "USAGE", "gist:seen", "SAMPLES", "0") or 0)

@@ -47,6 +47,7 @@ static void ngx_http_gist_deadline_handler(ngx_event_t *ev) noexcept;
 static ngx_int_t ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response);
 static ngx_int_t ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login);
 static void ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept;
+static void ngx_http_gist_release_body(void *data) noexcept;
 
 
 ngx_int_t
@@ -191,6 +192,15 @@ ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept
 
 
 static void
+ngx_http_gist_release_body(void *data) noexcept
+{
+    using body_ref = std::shared_ptr<const std::string>;
+
+    static_cast<body_ref *>(data)->~body_ref();
+}
+
+
+static void
 ngx_http_gist_cleanup(void *data) noexcept
 {
     auto *ctx = static_cast<ngx_http_gist_ctx_t *>(data);
@@ -260,10 +270,11 @@ ngx_http_gist_deadline_handler(ngx_event_t *ev) noexcept
 static ngx_int_t
 ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_table_elt_t     *h;
+    ngx_pool_cleanup_t  *cln;
 
     r->headers_out.status = response.status;
 
@@ -287,7 +298,9 @@ ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
         h->value.data[header.second.size()] = '\0';
     }
 
-    if (response.body.empty()) {
+    const std::string  &text = response.text();
+
+    if (text.empty()) {
         r->header_only = 1;
 
         if (response.status == NGX_HTTP_NO_CONTENT || response.status == NGX_HTTP_NOT_MODIFIED) {
@@ -303,19 +316,37 @@ ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
 
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = response.body.size();
+    r->headers_out.content_length_n = text.size();
 
     rc = ngx_http_send_header(r);
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
     }
 
-    b = ngx_create_temp_buf(r->pool, response.body.size());
-    if (b == NULL) {
-        return NGX_ERROR;
+    if (response.shared_body) {
+        /* an answer kept in memory: written from there, kept alive until the request is freed */
+        b = static_cast<ngx_buf_t *>(ngx_calloc_buf(r->pool));
+        cln = ngx_pool_cleanup_add(r->pool, sizeof(std::shared_ptr<const std::string>));
+        if (b == NULL || cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        new (cln->data) std::shared_ptr<const std::string>(response.shared_body);
+        cln->handler = ngx_http_gist_release_body;
+
+        b->pos = reinterpret_cast<u_char *>(const_cast<char *>(text.data()));
+        b->last = b->pos + text.size();
+        b->memory = 1;
+
+    } else {
+        b = ngx_create_temp_buf(r->pool, text.size());
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->last = ngx_cpymem(b->pos, text.data(), text.size());
     }
 
-    b->last = ngx_cpymem(b->pos, response.body.data(), response.body.size());
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -71,7 +71,7 @@ json gists_json(std::vector<Gist> gists, const std::unordered_map<std::string, D
 
 // A 200 that may be reused and revalidated: a strong ETag, and clients ask before reusing it.
 ApiResponse cacheable(ApiResponse response) {
-    response.headers.emplace_back("ETag", strong_etag(response.body));
+    response.headers.emplace_back("ETag", strong_etag(response.text()));
     response.headers.emplace_back("Cache-Control", "no-cache");
     return response;
 }
@@ -156,6 +156,10 @@ ApiResponse github_failure(const GithubVerdict& verdict, const std::string& logi
 
 }  // namespace
 
+namespace {
+class Operation;
+}  // namespace
+
 struct Api::Impl {
     EventLoop& loop;
     HttpClient& http;
@@ -168,6 +172,13 @@ struct Api::Impl {
     LocalChangeSignal local_changes;
     ChangeSignal& changes;
     ResponseCache cache;
+
+    // Reads of the same answer share one Redis read (defined after the operations).
+    struct SharedRead;
+    std::unordered_map<std::string, std::shared_ptr<SharedRead>> reads;
+    void join_read(const std::string& key, std::shared_ptr<Operation> waiter, std::string if_none_match,
+                   std::function<std::shared_ptr<Operation>(Api::Callback)> make_read);
+    void complete_read(const std::string& key, std::uint64_t generation, ApiResponse response);
 
     Impl(EventLoop& l, HttpClient& h, RedisClient& r, Logger& lg, ApiSettings s)
         : loop(l),
@@ -197,6 +208,9 @@ public:
     virtual ~Operation() = default;
 
     void cancel() { done_ = nullptr; }
+
+    // The answer of a read shared with others (Api::Impl::complete_read): always from the loop.
+    void deliver(ApiResponse response) { finish(std::move(response)); }
 
     // Answers later from the event loop (the API never answers from inside handle()).
     void answer_soon(ApiResponse response) {
@@ -336,11 +350,10 @@ private:
 // One page of the tracked users (docs/read-path.md), rendered once and kept in the cache.
 class TrackedUsers final : public Operation {
 public:
-    TrackedUsers(Api::Impl& api, Api::Callback done, ListQuery query, std::string if_none_match)
-        : Operation(api, std::move(done)), query_(std::move(query)), if_none_match_(std::move(if_none_match)) {}
+    TrackedUsers(Api::Impl& api, Api::Callback done, ListQuery query)
+        : Operation(api, std::move(done)), query_(std::move(query)) {}
 
     void run() override {
-        generation_ = api_.cache.generation();
         api_.store.list_users(query_.after, query_.limit, guarded([](Operation& op, StoreResult<UserPage> result) {
             auto& self = static_cast<TrackedUsers&>(op);
             if (std::holds_alternative<StoreError>(result)) {
@@ -357,20 +370,15 @@ public:
                                  {"last_scan", time_or_null(u.last_scan)},
                                  {"gist_count", u.gist_count}});
             }
-            auto response = cacheable(json_response(
+            self.finish(cacheable(json_response(
                 200, {{"count", page.count},
                       {"users", std::move(users)},
-                      {"next_cursor", page.more ? json(encode_page_cursor(page.last_login)) : json()}}));
-            self.api_.cache.store(list_cache_key(self.query_), response, self.generation_,
-                                  std::chrono::steady_clock::now());
-            self.finish(conditional(std::move(response), self.if_none_match_));
+                      {"next_cursor", page.more ? json(encode_page_cursor(page.last_login)) : json()}})));
         }));
     }
 
 private:
     ListQuery query_;
-    std::string if_none_match_;
-    std::uint64_t generation_ = 0;
 };
 
 // Reads the deal status of every gist (when deals are on) and hands them to `then`.
@@ -396,10 +404,9 @@ void with_deals(Self& self, Api::Impl& api, std::vector<std::string> ids, Then t
 
 class ShowUser final : public Operation {
 public:
-    ShowUser(Api::Impl& api, Api::Callback done, std::string login, std::string if_none_match)
-        : Operation(api, std::move(done)), login_(std::move(login)), if_none_match_(std::move(if_none_match)) {}
+    ShowUser(Api::Impl& api, Api::Callback done, std::string login)
+        : Operation(api, std::move(done)), login_(std::move(login)) {}
     void run() override {
-        generation_ = api_.cache.generation();
         api_.store.view_user(login_, guarded([](Operation& op, StoreResult<std::optional<UserView>> result) {
             auto& self = static_cast<ShowUser&>(op);
             if (std::holds_alternative<StoreError>(result)) {
@@ -439,20 +446,16 @@ private:
             item["first_seen_at"] = seen.empty() ? json() : json(seen);
         }
         const auto& r = view_.record;
-        auto response = cacheable(json_response(200, {{"login", r.login},
-                                                      {"tracked_since", r.tracked_since},
-                                                      {"last_scanned_at", time_or_null(r.last_scanned_at)},
-                                                      {"next_scan_at", next_scan_json(r.next_scan_ms)},
-                                                      {"last_scan", time_or_null(r.last_scan)},
-                                                      {"gist_count", r.gist_count},
-                                                      {"gists", std::move(items)}}));
-        api_.cache.store(user_cache_key(login_), response, generation_, std::chrono::steady_clock::now());
-        finish(conditional(std::move(response), if_none_match_));
+        finish(cacheable(json_response(200, {{"login", r.login},
+                                             {"tracked_since", r.tracked_since},
+                                             {"last_scanned_at", time_or_null(r.last_scanned_at)},
+                                             {"next_scan_at", next_scan_json(r.next_scan_ms)},
+                                             {"last_scan", time_or_null(r.last_scan)},
+                                             {"gist_count", r.gist_count},
+                                             {"gists", std::move(items)}})));
     }
 
     std::string login_;
-    std::string if_none_match_;
-    std::uint64_t generation_ = 0;
     UserView view_;
     std::vector<Gist> gists_;
 };
@@ -588,6 +591,64 @@ private:
     std::chrono::steady_clock::time_point deadline_;
 };
 
+// A request waiting for a read that others share (Api::Impl::join_read).
+class Waiter final : public Operation {
+public:
+    using Operation::Operation;
+    void run() override {}
+};
+
+}  // namespace
+
+// One Redis read and render of an answer that any number of requests wait for: a burst of misses
+// (after a change, or at the start) costs one read, not one per request, and a client that goes
+// away does not cancel it for the others.
+struct Api::Impl::SharedRead {
+    std::shared_ptr<Operation> read;
+    std::vector<std::pair<std::weak_ptr<Operation>, std::string>> waiters;  // with their If-None-Match
+};
+
+void Api::Impl::join_read(const std::string& key, std::shared_ptr<Operation> waiter, std::string if_none_match,
+                          std::function<std::shared_ptr<Operation>(Api::Callback)> make_read) {
+    auto& shared = reads[key];
+    if (!shared) {
+        shared = std::make_shared<SharedRead>();
+    }
+    if (waiter) {
+        shared->waiters.emplace_back(waiter, std::move(if_none_match));
+    }
+    if (shared->read) {
+        return;
+    }
+    const auto generation = cache.generation();
+    shared->read = make_read([this, key, generation](ApiResponse response) {
+        complete_read(key, generation, std::move(response));
+    });
+    shared->read->run();
+}
+
+void Api::Impl::complete_read(const std::string& key, std::uint64_t generation, ApiResponse response) {
+    auto it = reads.find(key);
+    if (it == reads.end()) {
+        return;
+    }
+    auto shared = std::move(it->second);  // keeps the read alive until we return
+    reads.erase(it);
+    // One body for the cache and every waiter.
+    response.shared_body = std::make_shared<const std::string>(std::move(response.body));
+    response.body.clear();
+    if (response.status == 200) {
+        cache.store(key, response, generation, std::chrono::steady_clock::now());
+    }
+    for (auto& [weak, if_none_match] : shared->waiters) {
+        if (auto waiter = weak.lock()) {
+            waiter->deliver(conditional(response, if_none_match));
+        }
+    }
+}
+
+namespace {
+
 class CallHandle final : public ApiCall {
 public:
     explicit CallHandle(std::shared_ptr<Operation> op) : op_(std::move(op)) {}
@@ -638,8 +699,12 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
             if (auto* bad = std::get_if<ApiResponse>(&query)) {
                 immediate(std::move(*bad));
             } else {
-                op = std::make_shared<TrackedUsers>(api, std::move(on_done), std::get<ListQuery>(std::move(query)),
-                                                    request.if_none_match);
+                const auto q = std::get<ListQuery>(std::move(query));
+                op = std::make_shared<Waiter>(api, std::move(on_done));
+                api.join_read(list_cache_key(q), op, request.if_none_match, [&api, q](Api::Callback done) {
+                    return std::make_shared<TrackedUsers>(api, std::move(done), q);
+                });
+                return std::make_unique<CallHandle>(std::move(op));
             }
         }
     } else if (request.method != "POST" && !is_get(request.method) && request.method != "DELETE") {
@@ -654,7 +719,11 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
         } else if (request.method == "DELETE") {
             op = std::make_shared<Untrack>(api, std::move(on_done), std::move(login));
         } else {
-            op = std::make_shared<ShowUser>(api, std::move(on_done), std::move(login), request.if_none_match);
+            op = std::make_shared<Waiter>(api, std::move(on_done));
+            api.join_read(user_cache_key(login), op, request.if_none_match, [&api, login](Api::Callback done) {
+                return std::make_shared<ShowUser>(api, std::move(done), login);
+            });
+            return std::make_unique<CallHandle>(std::move(op));
         }
     }
     op->run();
@@ -667,28 +736,40 @@ std::optional<ApiResponse> Api::cached_answer(const ApiRequest& request) {
         return std::nullopt;
     }
     std::string key;
+    std::function<std::shared_ptr<Operation>(Api::Callback)> make_read;
     if (request.endpoint == Endpoint::user) {
         if (!is_valid_login(request.login)) {
             return std::nullopt;
         }
-        key = user_cache_key(normalize_login(request.login));
+        auto login = normalize_login(request.login);
+        key = user_cache_key(login);
+        make_read = [&api, login](Api::Callback done) { return std::make_shared<ShowUser>(api, std::move(done), login); };
     } else if (request.endpoint == Endpoint::tracked_users) {
         auto query = parse_list_query(request.query, api.settings.tracked_users_page_size);
         if (!std::holds_alternative<ListQuery>(query)) {
             return std::nullopt;
         }
-        key = list_cache_key(std::get<ListQuery>(query));
+        const auto q = std::get<ListQuery>(std::move(query));
+        key = list_cache_key(q);
+        make_read = [&api, q](Api::Callback done) { return std::make_shared<TrackedUsers>(api, std::move(done), q); };
     } else {
         return std::nullopt;
     }
-    const ApiResponse* hit = api.cache.find(key, std::chrono::steady_clock::now());
+    const auto now = std::chrono::steady_clock::now();
+    const ApiResponse* hit = api.cache.find(key, now);
     if (hit == nullptr) {
         return std::nullopt;
     }
-    if (auto unchanged = not_modified(*hit, request.if_none_match)) {
-        return unchanged;
+    std::optional<ApiResponse> answer = not_modified(*hit, request.if_none_match);
+    if (!answer) {
+        answer = *hit;
     }
-    return *hit;
+    // Past half its TTL: one read renders it again in the background, so a busy answer is
+    // never missed by every request at once when the TTL runs out.
+    if (api.cache.due_for_refresh(key, now) && !api.reads.count(key)) {
+        api.join_read(key, nullptr, {}, std::move(make_read));
+    }
+    return answer;
 }
 
 }  // namespace gist

@@ -1,5 +1,6 @@
 #include "gist/gist_store.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <unordered_set>
 #include <utility>
@@ -298,9 +299,17 @@ void GistStore::untrack(const std::string& login, std::function<void(StoreResult
 
 void GistStore::list_users(const std::string& after, std::size_t limit,
                            std::function<void(StoreResult<UserPage>)> done) {
+    list_chunk(after, limit, UserPage{}, std::move(done));
+}
+
+// A page is read in chunks of at most kListChunk users, one short script each, so that no
+// single script keeps Redis (shared by the whole fleet) busy for long.
+void GistStore::list_chunk(std::string after, std::size_t remaining, UserPage page,
+                           std::function<void(StoreResult<UserPage>)> done) {
+    const std::size_t chunk = std::min(remaining, kListChunk);
     redis_.command({"EVAL", kListUsersScript, "2", users_key(), rescan_key(), prefix_ + "user:{",
-                    after.empty() ? "-" : "(" + after, std::to_string(limit), "}"},
-                   [done = std::move(done)](RedisResult result) {
+                    after.empty() ? "-" : "(" + after, std::to_string(chunk), "}"},
+                   [this, remaining, chunk, page = std::move(page), done = std::move(done)](RedisResult result) mutable {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
                            return;
@@ -310,7 +319,6 @@ void GistStore::list_users(const std::string& after, std::size_t limit,
                            done(StoreError{"unexpected reply to the user listing"});
                            return;
                        }
-                       UserPage page;
                        page.count = to_int(v[0]);
                        for (const auto& row : v[1].elements) {
                            if (row.elements.size() != 6) {
@@ -320,8 +328,15 @@ void GistStore::list_users(const std::string& after, std::size_t limit,
                                          to_int(row.elements[3]), row.elements[4].str, to_int(row.elements[5])};
                            page.users.push_back(std::move(u));
                        }
-                       page.last_login = string_or_empty(v[2]);
+                       if (!v[2].is_nil()) {
+                           page.last_login = string_or_empty(v[2]);
+                       }
                        page.more = to_int(v[3]) == 1;
+                       if (page.more && remaining > chunk) {
+                           std::string next = page.last_login;  // before page is moved away
+                           list_chunk(std::move(next), remaining - chunk, std::move(page), std::move(done));
+                           return;
+                       }
                        done(std::move(page));
                    });
 }

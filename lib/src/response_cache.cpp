@@ -8,7 +8,7 @@ ResponseCache::ResponseCache(std::chrono::milliseconds ttl, const ChangeSignal& 
     : ttl_(ttl), signal_(signal), max_bytes_(max_bytes) {}
 
 std::size_t ResponseCache::weight(const std::string& key, const ApiResponse& response) {
-    std::size_t n = key.size() + response.body.size() + 64;
+    std::size_t n = key.size() + response.text().size() + 64;
     for (const auto& [name, value] : response.headers) {
         n += name.size() + value.size();
     }
@@ -29,6 +29,11 @@ const ApiResponse* ResponseCache::find(const std::string& key, Clock::time_point
     return &e.response;
 }
 
+bool ResponseCache::due_for_refresh(const std::string& key, Clock::time_point now) const {
+    auto it = entries_.find(key);
+    return it != entries_.end() && now - it->second.filled >= ttl_ / 2;
+}
+
 void ResponseCache::store(const std::string& key, ApiResponse response, std::uint64_t generation,
                           Clock::time_point now) {
     if (!enabled() || generation != signal_.generation()) {
@@ -43,6 +48,11 @@ void ResponseCache::store(const std::string& key, ApiResponse response, std::uin
     }
     while (bytes_ + w > max_bytes_ && !recency_.empty()) {
         erase(entries_.find(recency_.back()));
+    }
+    // Kept as a shared body: a hit hands out a reference, not a copy.
+    if (!response.shared_body) {
+        response.shared_body = std::make_shared<const std::string>(std::move(response.body));
+        response.body.clear();
     }
     recency_.push_front(key);
     entries_.emplace(key, Entry{std::move(response), generation, now, recency_.begin()});

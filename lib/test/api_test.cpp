@@ -64,7 +64,7 @@ protected:
         return response ? *response : ApiResponse{};
     }
 
-    static json body(const ApiResponse& r) { return json::parse(r.body); }
+    static json body(const ApiResponse& r) { return json::parse(r.text()); }
 
     static std::string header(const ApiResponse& r, const std::string& name) {
         for (const auto& [k, v] : r.headers) {
@@ -246,6 +246,26 @@ TEST_F(ApiTest, TrackedUsersComeInPagesInLoginOrder) {
     EXPECT_TRUE(b["next_cursor"].is_null());
 }
 
+TEST_F(ApiTest, APageLargerThanOneScriptIsReadInChunks) {
+    std::string zadd = "ZADD t:users";
+    for (int i = 0; i < 600; ++i) {
+        const std::string login = "u" + std::to_string(1000 + i);
+        redis_server.cli("HSET t:user:{" + login + "} login " + login + " tracked_since 2026-01-01T00:00:00Z");
+        zadd += " 0 " + login;
+    }
+    redis_server.cli(zadd);
+    auto b = body(call(Endpoint::tracked_users, "GET", {}, "limit=550"));
+    ASSERT_EQ(b["users"].size(), 550u);
+    EXPECT_EQ(b["users"][0]["login"], "u1000");
+    EXPECT_EQ(b["users"][549]["login"], "u1549");
+    EXPECT_EQ(b["count"], 600);
+    ASSERT_TRUE(b["next_cursor"].is_string());
+    b = body(call(Endpoint::tracked_users, "GET", {}, "limit=550&cursor=" + b["next_cursor"].get<std::string>()));
+    ASSERT_EQ(b["users"].size(), 50u);
+    EXPECT_EQ(b["users"][0]["login"], "u1550");
+    EXPECT_TRUE(b["next_cursor"].is_null());
+}
+
 TEST_F(ApiTest, BadLimitsAndCursorsAre400) {
     for (const char* q : {"limit=0", "limit=-1", "limit=abc", "limit=", "limit=99999999999"}) {
         auto r = call(Endpoint::tracked_users, "GET", {}, q);
@@ -272,7 +292,7 @@ TEST_F(ApiTest, ReadsCarryAStrongEtagAndIfNoneMatchGets304) {
         EXPECT_EQ(header(r, "Cache-Control"), "no-cache");
         auto again = call(endpoint, "GET", login, {}, etag);
         EXPECT_EQ(again.status, 304);
-        EXPECT_TRUE(again.body.empty());
+        EXPECT_TRUE(again.text().empty());
         EXPECT_EQ(header(again, "ETag"), etag);
         EXPECT_EQ(call(endpoint, "GET", login, {}, "\"other\"").status, 200);
     }
@@ -286,7 +306,7 @@ TEST_F(ApiTest, CachedAnswersUntilAChange) {
     auto first = call(Endpoint::tracked_users, "GET");
     auto hit = api->cached_answer(list);
     ASSERT_TRUE(hit);
-    EXPECT_EQ(hit->body, first.body);
+    EXPECT_EQ(hit->text(), first.text());
     list.if_none_match = header(first, "ETag");
     ASSERT_TRUE(api->cached_answer(list));
     EXPECT_EQ(api->cached_answer(list)->status, 304);
@@ -306,6 +326,31 @@ TEST_F(ApiTest, CachedAnswersUntilAChange) {
     EXPECT_EQ(call(Endpoint::user, "DELETE", "hubot").status, 204);
     EXPECT_FALSE(api->cached_answer(user));
     EXPECT_EQ(call(Endpoint::user, "GET", "hubot").status, 404);
+}
+
+TEST_F(ApiTest, ConcurrentReadsOfOneAnswerShareOneRedisRead) {
+    track({"octocat"});
+    auto evals = [&] {
+        const std::string stats = redis_server.cli("INFO commandstats");
+        const auto at = stats.find("cmdstat_eval:calls=");
+        return at == std::string::npos ? 0L : std::stol(stats.substr(at + 19));
+    };
+    const long before = evals();
+    std::vector<ApiResponse> responses;
+    std::vector<std::unique_ptr<ApiCall>> calls;
+    for (int i = 0; i < 10; ++i) {
+        calls.push_back(api->handle(ApiRequest{Endpoint::user, "GET", "octocat", -1, {}, {}},
+                                    [&](ApiResponse r) { responses.push_back(std::move(r)); }));
+    }
+    calls[3].reset();  // one client goes away: the others still get their answer
+    ASSERT_TRUE(loop.run_until([&] { return responses.size() == 9; }, std::chrono::seconds(3)));
+    loop.run_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(responses.size(), 9u);
+    for (const auto& r : responses) {
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.text(), responses[0].text());
+    }
+    EXPECT_EQ(evals() - before, 1) << "ten reads, one script";
 }
 
 TEST_F(ApiTest, CacheTtlZeroReadsRedisEveryTime) {

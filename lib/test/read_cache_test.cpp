@@ -79,7 +79,7 @@ TEST_F(ResponseCacheTest, HitWithinTheTtlMissAfter) {
     ResponseCache cache(milliseconds(1000), signal);
     cache.store("k", body("v"), signal.generation(), t0);
     ASSERT_NE(cache.find("k", t0 + milliseconds(999)), nullptr);
-    EXPECT_EQ(cache.find("k", t0 + milliseconds(999))->body, "v");
+    EXPECT_EQ(cache.find("k", t0 + milliseconds(999))->text(), "v");
     EXPECT_EQ(cache.find("k", t0 + milliseconds(1000)), nullptr);
     EXPECT_EQ(cache.size(), 0u) << "an expired entry is dropped";
 }

@@ -1,6 +1,7 @@
 // What the HTTP API answers: a status, a few headers and a JSON body.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,10 @@ struct ApiResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
     std::string body;                                          // JSON, or empty for 204
+    // Instead of body: an answer kept in memory and shared, written without a copy.
+    std::shared_ptr<const std::string> shared_body;
+
+    const std::string& text() const { return shared_body ? *shared_body : body; }
 };
 
 ApiResponse json_response(int status, const nlohmann::json& body);

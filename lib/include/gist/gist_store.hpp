@@ -111,6 +111,10 @@ public:
     void ping(std::function<void(bool up)> done);
 
 private:
+    static constexpr std::size_t kListChunk = 250;
+    void list_chunk(std::string after, std::size_t remaining, UserPage page,
+                    std::function<void(StoreResult<UserPage>)> done);
+
     RedisClient& redis_;
     std::string prefix_;
 };

@@ -28,6 +28,8 @@ public:
     // The answer stored under key, or nullptr when there is none, it is older than the TTL or a
     // change happened since its read began.
     const ApiResponse* find(const std::string& key, Clock::time_point now);
+    // The entry is past half its TTL: time to render it again while it is still served.
+    bool due_for_refresh(const std::string& key, Clock::time_point now) const;
     // generation: what generation() said when the read behind `response` began.
     void store(const std::string& key, ApiResponse response, std::uint64_t generation, Clock::time_point now);
 
