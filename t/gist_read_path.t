@@ -147,6 +147,20 @@ ok($lines > 0 && $lines < 200, "four requests at 20,000 users: $lines Redis comm
     or diag join "\n", @seen[0 .. 20];
 
 
+# --- worker start and reload: bounded steps, then nothing that grows with the users ---------------
+my $r = $t->nginx(workers => 2, http_extra => "    gist_rescan_interval 1h;\n    gist_github_rate_reserve 0;\n")->run;
+ok(GistTest::wait_for(sub { ($redis->cmd('EXISTS', 'gist:rescan:adopted') // 0) == 1 }, 30, 0.2),
+   'first start with rescans on: every user gets a due time (the adoption walk finished)');
+ok(($redis->cmd('ZCARD', 'gist:rescan') // 0) >= 20000, 'rescan holds every user (' . $redis->cmd('ZCARD', 'gist:rescan') . ')');
+$stop = $redis->monitor;
+ok($r->reload, 'reloaded');
+sleep 1;
+@seen = $stop->();
+my @big = grep { /"ZRANGE".*"0" "-1"/ || /"ZRANGE".*"-" "\+"(?!.*"LIMIT")/ } @seen;
+ok(scalar(@seen) < 300 && !@big, 'a reload at 20,000 users: ' . scalar(@seen) . ' Redis commands in its first second, no walk over all users')
+    or diag join "\n", @seen[0 .. 20];
+$r->stop;
+
 # --- gist_cache_ttl 0: every read goes to Redis, no subscription -------------------------------
 my $c = $t->nginx(workers => 1, http_extra => "    gist_cache_ttl 0;\n")->run;
 my $subs = numsub();
@@ -159,6 +173,6 @@ my ($sc, $hc) = $c->http(GET => '/trackedusers?limit=5');
 like($hc->{etag} // '', qr/^"[0-9a-f]{16}"$/, 'gist_cache_ttl 0: ETags all the same');
 
 $_->stop for $a, $b, $c;
-$_->no_alerts for $a, $b, $c;
+$_->no_alerts for $a, $b, $c, $r;
 
 done_testing;
