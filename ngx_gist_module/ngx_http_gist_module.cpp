@@ -523,14 +523,16 @@ ngx_http_gist_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *secret)
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /* non-blocking: opening a FIFO must not hang nginx -t; it is refused just below */
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            ngx_open_file_n " \"%V\" failed", path);
         return NGX_ERROR;
     }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || ngx_file_size(&fi) > 4096) {
+    /* checked on the opened file, so what is read is what was checked */
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi) || ngx_file_size(&fi) > 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "secret file \"%V\" is not a regular file of at most 4096 bytes", path);
         ngx_close_file(fd);
@@ -682,6 +684,38 @@ ngx_http_gist_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* "localhost", an address in 127.0.0.0/8 or [::1]: traffic that never leaves the machine */
+static bool
+ngx_http_gist_loopback_host(const ngx_str_t *host)
+{
+    in_addr_t  addr;
+#if (NGX_HAVE_INET6)
+    u_char     addr6[16];
+#endif
+
+    if (host->len == sizeof("localhost") - 1
+        && ngx_strncasecmp(host->data, (u_char *) "localhost", host->len) == 0)
+    {
+        return true;
+    }
+
+    addr = ngx_inet_addr(host->data, host->len);
+    if (addr != INADDR_NONE) {
+        return (ntohl(addr) >> 24) == 127;
+    }
+
+#if (NGX_HAVE_INET6)
+    if (host->len > 2 && host->data[0] == '[' && host->data[host->len - 1] == ']'
+        && ngx_inet6_addr(host->data + 1, host->len - 2, addr6) == NGX_OK)
+    {
+        return ngx_memcmp(addr6, &in6addr_loopback, sizeof(addr6)) == 0;
+    }
+#endif
+
+    return false;
+}
+
+
 static char *
 ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -720,6 +754,15 @@ ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.host.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid URL \"%V\" in \"%V\"%s%s",
                            &url, &cmd->name, u.err ? ": " : "", u.err ? u.err : "");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* the URL carries a token: in clear text only to this machine (tests, a local tunnel) */
+    if (skip == 7 && !ngx_http_gist_loopback_host(&u.host)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "insecure URL \"%V\" in \"%V\": \"http://\" is only allowed "
+                           "for a loopback host (127.0.0.0/8, [::1], localhost); use \"https://\"",
+                           &url, &cmd->name);
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
