@@ -393,8 +393,8 @@ public:
         : Operation(api, std::move(done)), login_(std::move(login)) {}
 
     void run() override {
-        scanner_ = std::make_unique<UserScanner>(api_.loop, api_.http, api_.redis, api_.store, api_.scan,
-                                                 api_.settings.redis_prefix);
+        scanner_ = std::make_unique<UserScanner>(api_.loop, api_.http, api_.redis, api_.store, api_.log,
+                                                 api_.scan, api_.settings.redis_prefix);
         scanner_->start(login_, false, guarded([](Operation& op, ScanReport report) {
             static_cast<ScanUser&>(op).on_scanned(std::move(report));
         }));

@@ -202,7 +202,7 @@ sub make_gist {
         node_id => "G_$id",
         git_pull_url => "https://gist.github.com/$id.git",
         git_push_url => "https://gist.github.com/$id.git",
-        html_url => "https://gist.github.com/$login/$id",
+        html_url => "https://gist.github.com/$id",
         files => \%files,
         public => JSON::PP::true,
         created_at => $created,

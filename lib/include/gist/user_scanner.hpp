@@ -7,6 +7,7 @@
 #include "gist/gist_store.hpp"
 #include "gist/github_gist_lister.hpp"
 #include "gist/http_client.hpp"
+#include "gist/logger.hpp"
 
 #include <chrono>
 #include <functional>
@@ -39,8 +40,8 @@ class UserScanner {
 public:
     using Callback = std::function<void(ScanReport)>;
 
-    UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store, const ScanSettings& settings,
-                std::string prefix);
+    UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store, Logger& log,
+                const ScanSettings& settings, std::string prefix);
     ~UserScanner();
     UserScanner(const UserScanner&) = delete;
     UserScanner& operator=(const UserScanner&) = delete;
@@ -63,6 +64,7 @@ private:
     HttpClient& http_;
     RedisClient& redis_;
     GistStore& store_;
+    Logger& log_;
     const ScanSettings& settings_;
     std::string prefix_;
     std::string login_;
