@@ -8,6 +8,7 @@
  */
 
 #include "ngx_http_gist_event_loop.hpp"
+#include "ngx_http_gist_log.hpp"
 
 #include <exception>
 #include <string>
@@ -83,7 +84,8 @@ private:
             cb(!ev->write, ev->write != 0);
 
         } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: fd event handler failed: %s", e.what());
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: fd event handler failed: %s",
+                          ngx_http_gist_log_text(e.what()).c_str());
         } catch (...) {
             ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: fd event handler failed");
         }
@@ -143,7 +145,8 @@ private:
             cb();
 
         } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: timer handler failed: %s", e.what());
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: timer handler failed: %s",
+                          ngx_http_gist_log_text(e.what()).c_str());
         } catch (...) {
             ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: timer handler failed");
         }
@@ -211,5 +214,7 @@ ngx_http_gist_logger::log(gist::LogLevel level, std::string_view message)
         return;
     }
 
-    ngx_log_error(ngx_level, log_, 0, "%*s", (size_t) message.size(), message.data());
+    const std::string  line = ngx_http_gist_log_text(message);
+
+    ngx_log_error(ngx_level, log_, 0, "%*s", line.size(), line.data());
 }

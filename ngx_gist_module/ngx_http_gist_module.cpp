@@ -8,6 +8,7 @@
 
 #include "ngx_http_gist_module.hpp"
 #include "ngx_http_gist_event_loop.hpp"
+#include "ngx_http_gist_log.hpp"
 
 #include <gist/api.hpp>
 #include <gist/deal_worker.hpp>
@@ -955,7 +956,8 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         ngx_http_gist_runtime = std::move(rt);
 
     } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "gist: worker initialization failed: %s", e.what());
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "gist: worker initialization failed: %s",
+                      ngx_http_gist_log_text(e.what()).c_str());
         return NGX_ERROR;
     }
 
