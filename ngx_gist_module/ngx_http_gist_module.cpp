@@ -144,6 +144,14 @@ static ngx_conf_num_bounds_t  ngx_http_gist_attempts_bounds = {
     ngx_conf_check_num_bounds, 0, 1000000
 };
 
+static ngx_conf_num_bounds_t  ngx_http_gist_dead_letters_bounds = {
+    ngx_conf_check_num_bounds, 1, 100000000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_gist_deals_per_scan_bounds = {
+    ngx_conf_check_num_bounds, 0, 1000000
+};
+
 
 #define ngx_http_gist_main_directive(name, set, field, post)                  \
     { ngx_string(name),                                                       \
@@ -237,6 +245,12 @@ static ngx_command_t  ngx_http_gist_commands[] = {
                                  pipedrive_claim_timeout, NULL),
     ngx_http_gist_main_directive("gist_pipedrive_response_wait", ngx_conf_set_msec_slot,
                                  pipedrive_response_wait, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_dead_letters_max", ngx_conf_set_num_slot,
+                                 pipedrive_dead_letters_max, &ngx_http_gist_dead_letters_bounds),
+    ngx_http_gist_main_directive("gist_pipedrive_done_job_ttl", ngx_conf_set_sec_slot,
+                                 pipedrive_done_job_ttl, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_max_deals_per_scan", ngx_conf_set_num_slot,
+                                 pipedrive_max_deals_per_scan, &ngx_http_gist_deals_per_scan_bounds),
 
     ngx_http_gist_main_directive("gist_rescan_interval", ngx_http_gist_rescan_interval,
                                  rescan_interval, NULL),
@@ -383,6 +397,9 @@ ngx_http_gist_create_main_conf(ngx_conf_t *cf)
     gmcf->pipedrive_max_attempts = NGX_CONF_UNSET;
     gmcf->pipedrive_claim_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->pipedrive_response_wait = NGX_CONF_UNSET_MSEC;
+    gmcf->pipedrive_dead_letters_max = NGX_CONF_UNSET;
+    gmcf->pipedrive_done_job_ttl = NGX_CONF_UNSET;
+    gmcf->pipedrive_max_deals_per_scan = NGX_CONF_UNSET;
 
     return gmcf;
 }
@@ -417,6 +434,9 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(gmcf->pipedrive_max_attempts, 0);
     ngx_conf_init_msec_value(gmcf->pipedrive_claim_timeout, 60000);
     ngx_conf_init_msec_value(gmcf->pipedrive_response_wait, 2000);
+    ngx_conf_init_value(gmcf->pipedrive_dead_letters_max, 10000);
+    ngx_conf_init_value(gmcf->pipedrive_done_job_ttl, 30 * 86400);
+    ngx_conf_init_value(gmcf->pipedrive_max_deals_per_scan, 50);
 
     if (ngx_http_gist_check_pipedrive(cf, gmcf) != NGX_OK) {
         return static_cast<char *>(NGX_CONF_ERROR);
@@ -880,6 +900,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.redis_prefix = ngx_http_gist_string(gmcf->redis_prefix);
         settings.deal_wait = std::chrono::milliseconds(gmcf->pipedrive_response_wait);
         settings.rescan_interval = std::chrono::milliseconds(gmcf->rescan_interval);
+        settings.max_deals_per_scan = gmcf->pipedrive_max_deals_per_scan;
 
         rt->http = gist::make_curl_http_client(rt->loop, rt->logger);
         rt->redis = gist::make_hiredis_client(rt->loop, rt->logger, std::move(endpoint), redis_options);
@@ -900,6 +921,8 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             ds.retry.cap = std::chrono::milliseconds(gmcf->pipedrive_retry_max);
             ds.max_attempts = static_cast<unsigned>(gmcf->pipedrive_max_attempts);
             ds.claim_timeout = std::chrono::milliseconds(gmcf->pipedrive_claim_timeout);
+            ds.retention.dead_letters_max = gmcf->pipedrive_dead_letters_max;
+            ds.retention.done_job_ttl = std::chrono::seconds(gmcf->pipedrive_done_job_ttl);
 
             rt->deals = std::make_unique<gist::DealWorker>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                                            std::move(ds));
@@ -915,6 +938,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             rs.scan.github = settings.github;
             rs.scan.deals = settings.deals;
             rs.scan.rescan_interval = settings.rescan_interval;
+            rs.scan.max_deals_per_scan = settings.max_deals_per_scan;
             rs.prefix = settings.redis_prefix;
             rs.concurrency = static_cast<int>(gmcf->rescan_concurrency);
             rs.rate_reserve = gmcf->github_rate_reserve;

@@ -106,6 +106,7 @@ struct Api::Impl {
           outbox(redis, settings.redis_prefix, "api") {
         scan.github = settings.github;
         scan.deals = settings.deals;
+        scan.max_deals_per_scan = settings.max_deals_per_scan;
         scan.rescan_interval = settings.rescan_interval;
     }
 

@@ -87,6 +87,7 @@ void UserScanner::on_listed(GistListing listing) {
     commit.scanned_at = format_rfc3339(now);
     commit.pages = std::move(listing.pages);
     commit.deals = settings_.deals;
+    commit.max_deals = settings_.max_deals_per_scan;
     commit.last_scan = report_.not_modified ? "not_modified" : "ok";
     commit.only_if_tracked = as_rescan_;
     if (settings_.rescan_interval.count() > 0) {

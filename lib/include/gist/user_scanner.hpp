@@ -10,6 +10,7 @@
 #include "gist/logger.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@ struct ScanSettings {
     GithubSettings github;
     DealsMode deals = DealsMode::off;
     std::chrono::milliseconds rescan_interval{0};  // 0: rescans off
+    std::int64_t max_deals_per_scan = 50;          // past it, one summary deal (ScanCommit::max_deals)
 };
 
 struct ScanReport {
