@@ -127,5 +127,6 @@ ok(GistTest::wait_for(sub {
 is($redis->cmd('LLEN', 'gist:deals:dead'), 2, 'deals:dead trimmed to gist_pipedrive_dead_letters_max 2');
 
 $ng->no_alerts;
+GistTest::pipedrive_contract_ok([$pd], 'pipedrive_limits.t: the summary deal and note follow the contract too');
 
 done_testing;
