@@ -13,6 +13,7 @@
  */
 
 #include "ngx_http_gist_event_loop.hpp"
+#include "ngx_http_gist_log.hpp"
 
 #include <exception>
 #include <string>
@@ -134,7 +135,8 @@ private:
             cb(!write, write);
 
         } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: fd event handler failed: %s", e.what());
+            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: fd event handler failed: %s",
+                          ngx_http_gist_log_text(e.what()).c_str());
         } catch (...) {
             ngx_log_error(NGX_LOG_ERR, log, 0, "gist: fd event handler failed");
         }
@@ -222,7 +224,8 @@ private:
             cb();
 
         } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: timer handler failed: %s", e.what());
+            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: timer handler failed: %s",
+                          ngx_http_gist_log_text(e.what()).c_str());
         } catch (...) {
             ngx_log_error(NGX_LOG_ERR, log, 0, "gist: timer handler failed");
         }
@@ -292,5 +295,7 @@ ngx_http_gist_logger::log(gist::LogLevel level, std::string_view message)
         return;
     }
 
-    ngx_log_error(ngx_level, log_, 0, "%*s", (size_t) message.size(), message.data());
+    const std::string  line = ngx_http_gist_log_text(message);
+
+    ngx_log_error(ngx_level, log_, 0, "%*s", line.size(), line.data());
 }

@@ -7,6 +7,7 @@
  */
 
 #include "ngx_http_gist_module.hpp"
+#include "ngx_http_gist_log.hpp"
 
 #include <gist/api.hpp>
 
@@ -150,7 +151,8 @@ ngx_http_gist_handler(ngx_http_request_t *r) noexcept
         });
 
     } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed: %s", e.what());
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed: %s",
+                      ngx_http_gist_log_text(e.what()).c_str());
         ngx_http_gist_abandon(ctx);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
 
@@ -226,7 +228,8 @@ ngx_http_gist_answer_handler(ngx_event_t *ev) noexcept
         rc = ngx_http_gist_send(r, ctx->response);
 
     } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s", e.what());
+        ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s",
+                      ngx_http_gist_log_text(e.what()).c_str());
         rc = NGX_ERROR;
 
     } catch (...) {

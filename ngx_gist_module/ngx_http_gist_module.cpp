@@ -9,6 +9,7 @@
 #include "ngx_http_gist_module.hpp"
 #include "ngx_http_gist_changes.hpp"
 #include "ngx_http_gist_event_loop.hpp"
+#include "ngx_http_gist_log.hpp"
 
 #include <gist/api.hpp>
 #include <gist/deal_worker.hpp>
@@ -168,6 +169,14 @@ static ngx_conf_num_bounds_t  ngx_http_gist_attempts_bounds = {
     ngx_conf_check_num_bounds, 0, 1000000
 };
 
+static ngx_conf_num_bounds_t  ngx_http_gist_dead_letters_bounds = {
+    ngx_conf_check_num_bounds, 1, 100000000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_gist_deals_per_scan_bounds = {
+    ngx_conf_check_num_bounds, 0, 1000000
+};
+
 
 #define ngx_http_gist_main_directive(name, set, field, post)                  \
     { ngx_string(name),                                                       \
@@ -261,6 +270,12 @@ static ngx_command_t  ngx_http_gist_commands[] = {
                                  pipedrive_claim_timeout, NULL),
     ngx_http_gist_main_directive("gist_pipedrive_response_wait", ngx_conf_set_msec_slot,
                                  pipedrive_response_wait, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_dead_letters_max", ngx_conf_set_num_slot,
+                                 pipedrive_dead_letters_max, &ngx_http_gist_dead_letters_bounds),
+    ngx_http_gist_main_directive("gist_pipedrive_done_job_ttl", ngx_conf_set_sec_slot,
+                                 pipedrive_done_job_ttl, NULL),
+    ngx_http_gist_main_directive("gist_pipedrive_max_deals_per_scan", ngx_conf_set_num_slot,
+                                 pipedrive_max_deals_per_scan, &ngx_http_gist_deals_per_scan_bounds),
 
     ngx_http_gist_main_directive("gist_cache_ttl", ngx_conf_set_msec_slot,
                                  cache_ttl, NULL),
@@ -420,6 +435,9 @@ ngx_http_gist_create_main_conf(ngx_conf_t *cf)
     gmcf->pipedrive_max_attempts = NGX_CONF_UNSET;
     gmcf->pipedrive_claim_timeout = NGX_CONF_UNSET_MSEC;
     gmcf->pipedrive_response_wait = NGX_CONF_UNSET_MSEC;
+    gmcf->pipedrive_dead_letters_max = NGX_CONF_UNSET;
+    gmcf->pipedrive_done_job_ttl = NGX_CONF_UNSET;
+    gmcf->pipedrive_max_deals_per_scan = NGX_CONF_UNSET;
 
     return gmcf;
 }
@@ -457,6 +475,9 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(gmcf->pipedrive_max_attempts, 0);
     ngx_conf_init_msec_value(gmcf->pipedrive_claim_timeout, 60000);
     ngx_conf_init_msec_value(gmcf->pipedrive_response_wait, 2000);
+    ngx_conf_init_value(gmcf->pipedrive_dead_letters_max, 10000);
+    ngx_conf_init_value(gmcf->pipedrive_done_job_ttl, 30 * 86400);
+    ngx_conf_init_value(gmcf->pipedrive_max_deals_per_scan, 50);
 
     if (ngx_http_gist_check_pipedrive(cf, gmcf) != NGX_OK) {
         return static_cast<char *>(NGX_CONF_ERROR);
@@ -571,14 +592,16 @@ ngx_http_gist_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *secret)
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /* non-blocking: opening a FIFO must not hang nginx -t; it is refused just below */
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            ngx_open_file_n " \"%V\" failed", path);
         return NGX_ERROR;
     }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || ngx_file_size(&fi) > 4096) {
+    /* checked on the opened file, so what is read is what was checked */
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi) || ngx_file_size(&fi) > 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "secret file \"%V\" is not a regular file of at most 4096 bytes", path);
         ngx_close_file(fd);
@@ -730,6 +753,40 @@ ngx_http_gist_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* "localhost", an address in 127.0.0.0/8 or [::1]: traffic that never leaves the machine */
+static bool
+ngx_http_gist_loopback_host(const ngx_str_t *host)
+{
+    in_addr_t  addr;
+#if (NGX_HAVE_INET6)
+    u_char     addr6[16];
+#endif
+
+    /* "localhost." is the same name, written absolute */
+    if ((host->len == sizeof("localhost") - 1
+         || (host->len == sizeof("localhost.") - 1 && host->data[host->len - 1] == '.'))
+        && ngx_strncasecmp(host->data, (u_char *) "localhost", sizeof("localhost") - 1) == 0)
+    {
+        return true;
+    }
+
+    addr = ngx_inet_addr(host->data, host->len);
+    if (addr != INADDR_NONE) {
+        return (ntohl(addr) >> 24) == 127;
+    }
+
+#if (NGX_HAVE_INET6)
+    if (host->len > 2 && host->data[0] == '[' && host->data[host->len - 1] == ']'
+        && ngx_inet6_addr(host->data + 1, host->len - 2, addr6) == NGX_OK)
+    {
+        return ngx_memcmp(addr6, &in6addr_loopback, sizeof(addr6)) == 0;
+    }
+#endif
+
+    return false;
+}
+
+
 static char *
 ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -768,6 +825,15 @@ ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.host.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid URL \"%V\" in \"%V\"%s%s",
                            &url, &cmd->name, u.err ? ": " : "", u.err ? u.err : "");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* the URL carries a token: in clear text only to this machine (tests, a local tunnel) */
+    if (skip == 7 && !ngx_http_gist_loopback_host(&u.host)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "insecure URL \"%V\" in \"%V\": \"http://\" is only allowed "
+                           "for a loopback host (127.0.0.0/8, [::1], localhost); use \"https://\"",
+                           &url, &cmd->name);
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -884,6 +950,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.redis_prefix = ngx_http_gist_string(gmcf->redis_prefix);
         settings.deal_wait = std::chrono::milliseconds(gmcf->pipedrive_response_wait);
         settings.rescan_interval = std::chrono::milliseconds(gmcf->rescan_interval);
+        settings.max_deals_per_scan = gmcf->pipedrive_max_deals_per_scan;
 
         settings.cache_ttl = std::chrono::milliseconds(gmcf->cache_ttl);
         settings.tracked_users_page_size = static_cast<std::size_t>(gmcf->tracked_users_page_size);
@@ -926,6 +993,8 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             ds.retry.cap = std::chrono::milliseconds(gmcf->pipedrive_retry_max);
             ds.max_attempts = static_cast<unsigned>(gmcf->pipedrive_max_attempts);
             ds.claim_timeout = std::chrono::milliseconds(gmcf->pipedrive_claim_timeout);
+            ds.retention.dead_letters_max = gmcf->pipedrive_dead_letters_max;
+            ds.retention.done_job_ttl = std::chrono::seconds(gmcf->pipedrive_done_job_ttl);
 
             rt->deals = std::make_unique<gist::DealWorker>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                                            std::move(ds));
@@ -941,6 +1010,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             rs.scan.github = settings.github;
             rs.scan.deals = settings.deals;
             rs.scan.rescan_interval = settings.rescan_interval;
+            rs.scan.max_deals_per_scan = settings.max_deals_per_scan;
             rs.prefix = settings.redis_prefix;
             rs.concurrency = static_cast<int>(gmcf->rescan_concurrency);
             rs.rate_reserve = gmcf->github_rate_reserve;
@@ -991,7 +1061,8 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         ngx_http_gist_runtime = std::move(rt);
 
     } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "gist: worker initialization failed: %s", e.what());
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "gist: worker initialization failed: %s",
+                      ngx_http_gist_log_text(e.what()).c_str());
         return NGX_ERROR;
     }
 

@@ -52,6 +52,9 @@ typedef struct {
     ngx_int_t                  pipedrive_max_attempts;
     ngx_msec_t                 pipedrive_claim_timeout;
     ngx_msec_t                 pipedrive_response_wait;
+    ngx_int_t                  pipedrive_dead_letters_max;
+    time_t                     pipedrive_done_job_ttl;
+    ngx_int_t                  pipedrive_max_deals_per_scan;   /* 0: no limit */
     ngx_str_t                  pipedrive_file;    /* where gist_pipedrive_api_url is, for errors */
     ngx_uint_t                 pipedrive_line;
 

@@ -57,7 +57,7 @@ for my $uri ('/user/%2e%2e', '/user/a%00b') {
 }
 
 is(scalar(my @r = $stub->requests), 0, 'GitHub never called for an invalid login');
-is_deeply([$redis->all_keys], [], 'Redis untouched by invalid logins');
+is_deeply([GistTest::state_keys($redis)], [], 'Redis untouched by invalid logins');
 
 # Valid edge cases reach GitHub.
 for my $login (@valid) {

@@ -32,7 +32,7 @@ my $alice_new = StubGitHub::make_gist(id => 'a11ce0004', login => 'alice',
     created_at => '2024-04-01T10:00:00Z', files => ['later.go'], description => 'Added later');
 my @bob = StubGitHub::make_gists('bob', 2, tag => 'pd');
 my @carol = StubGitHub::make_gists('carol', 2, tag => 'pd');
-my $carol_new = StubGitHub::make_gist(id => 'ca201new1', login => 'carol', created_at => '2025-01-01T00:00:00Z',
+my $carol_new = StubGitHub::make_gist(id => 'ca201ae01', login => 'carol', created_at => '2025-01-01T00:00:00Z',
                                       files => ['new.rb'], description => 'Carol later');
 my @dave = StubGitHub::make_gists('dave', 2, tag => 'pd');
 

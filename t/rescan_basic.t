@@ -33,7 +33,7 @@ sub epoch_of {
 sub ids { [map { $_->{id} } @_] }
 
 my @alice = StubGitHub::make_gists('alice', 2, tag => 'rescan-basic');
-my $alice_new = StubGitHub::make_gist(id => 'a11ce0n3w', login => 'alice', created_at => '2030-01-01T00:00:00Z',
+my $alice_new = StubGitHub::make_gist(id => 'a11ce0ae3', login => 'alice', created_at => '2030-01-01T00:00:00Z',
                                       files => ['added_later.py'], description => 'Added while tracked');
 my @bob = StubGitHub::make_gists('bob', 1, tag => 'rescan-basic');
 my @carol = StubGitHub::make_gists('carol', 1, tag => 'rescan-basic');

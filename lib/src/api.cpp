@@ -192,6 +192,7 @@ struct Api::Impl {
           cache(settings.cache_ttl, changes) {
         scan.github = settings.github;
         scan.deals = settings.deals;
+        scan.max_deals_per_scan = settings.max_deals_per_scan;
         scan.rescan_interval = settings.rescan_interval;
     }
 
@@ -493,8 +494,8 @@ public:
         : Operation(api, std::move(done)), login_(std::move(login)) {}
 
     void run() override {
-        scanner_ = std::make_unique<UserScanner>(api_.loop, api_.http, api_.redis, api_.store, api_.scan,
-                                                 api_.settings.redis_prefix);
+        scanner_ = std::make_unique<UserScanner>(api_.loop, api_.http, api_.redis, api_.store, api_.log,
+                                                 api_.scan, api_.settings.redis_prefix);
         scanner_->start(login_, false, guarded([](Operation& op, ScanReport report) {
             static_cast<ScanUser&>(op).on_scanned(std::move(report));
         }));

@@ -10,7 +10,7 @@ bool is_web_url(std::string_view url) {
     return url.substr(0, 8) == "https://" || url.substr(0, 7) == "http://";
 }
 
-std::string text(std::string_view raw) { return html_escape(sanitize_utf8(raw)); }
+std::string text(std::string_view raw) { return html_escape(drop_invisible(sanitize_utf8(raw))); }
 
 }  // namespace
 

@@ -65,11 +65,22 @@ if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) end
 return 1
 )lua";
 
-// KEYS: job, ready. ARGV: me, entry, now text.
+// KEYS: job, ready, done. ARGV: me, entry, now text, ttl (s), gist.
+// A finished job keeps only what GET /user shows (state, deal id) and the few small fields that
+// tie it to Pipedrive for an operator (login, person, note, attempts), and expires; the title, the
+// note's HTML, intents and lease go. The deal id also goes to the done hash (a few bytes per gist,
+// like the seen marks), which outlives the job.
 constexpr const char* kFinishScript = R"lua(
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return 0 end
+local keep = {'login', 'person_id', 'deal_id', 'note_id', 'attempts'}
+local v = redis.call('HMGET', KEYS[1], unpack(keep))
+redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'state', 'done', 'done_at', ARGV[3])
-redis.call('HDEL', KEYS[1], 'lease', 'lease_until', 'error')
+for k, name in ipairs(keep) do
+  if v[k] then redis.call('HSET', KEYS[1], name, v[k]) end
+end
+if v[3] then redis.call('HSET', KEYS[3], ARGV[5], v[3]) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 redis.call('XACK', KEYS[2], 'workers', ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
@@ -90,7 +101,8 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 )lua";
 
-// KEYS: job, ready, dead. ARGV: me, entry, now text, reason, detail, gist, login, status.
+// KEYS: job, ready, dead. ARGV: me, entry, now text, reason, detail, gist, login, status, max
+// dead letters kept (the oldest go; the failed job's hash stays, so GET /user still shows why).
 constexpr const char* kDeadScript = R"lua(
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return 0 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
@@ -100,6 +112,7 @@ redis.call('HSET', KEYS[1], 'state', 'failed', 'error', err, 'failed_at', ARGV[3
 redis.call('HDEL', KEYS[1], 'lease', 'lease_until')
 redis.call('LPUSH', KEYS[3], cjson.encode({gist = ARGV[6], login = ARGV[7], reason = ARGV[4],
   detail = ARGV[5], status = tonumber(ARGV[8]), attempts = attempts, at = ARGV[3]}))
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[9]) - 1)
 redis.call('XACK', KEYS[2], 'workers', ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
@@ -138,12 +151,24 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )lua";
 
-// ARGV: job key prefix, gist ids…
+// KEYS: done, summary. ARGV: job key prefix, gist ids…. A gist without a job of its own may be
+// covered by a summary job; a job whose hash expired is found in the done hash.
 constexpr const char* kStatusScript = R"lua(
+local function status(id)
+  local v = redis.call('HMGET', ARGV[1] .. id, 'state', 'deal_id', 'error')
+  if v[1] then return {v[1], v[2] or '', v[3] or ''} end
+  local deal = redis.call('HGET', KEYS[1], id)
+  if deal then return {'done', deal, ''} end
+  return nil
+end
 local out = {}
 for i = 2, #ARGV do
-  local v = redis.call('HMGET', ARGV[1] .. ARGV[i], 'state', 'deal_id', 'error')
-  out[#out + 1] = {v[1] or '', v[2] or '', v[3] or ''}
+  local s = status(ARGV[i])
+  if not s then
+    local summary = redis.call('HGET', KEYS[2], ARGV[i])
+    if summary then s = status(summary) end
+  end
+  out[#out + 1] = s or {'', '', ''}
 end
 return out
 )lua";
@@ -193,8 +218,8 @@ DealOutbox::Entries parse_entries(const RedisValue& list) {
 
 }  // namespace
 
-DealOutbox::DealOutbox(RedisClient& redis, std::string prefix, std::string consumer)
-    : redis_(redis), prefix_(std::move(prefix)), consumer_(std::move(consumer)) {}
+DealOutbox::DealOutbox(RedisClient& redis, std::string prefix, std::string consumer, OutboxRetention retention)
+    : redis_(redis), prefix_(std::move(prefix)), consumer_(std::move(consumer)), retention_(retention) {}
 
 void DealOutbox::ensure_group(std::function<void(bool)> done) {
     redis_.command({"XGROUP", "CREATE", ready_key(), group, "0", "MKSTREAM"}, [done = std::move(done)](RedisResult r) {
@@ -308,7 +333,8 @@ void DealOutbox::save(const DealJob& job, std::int64_t now_ms, std::int64_t leas
 }
 
 void DealOutbox::finish(const DealJob& job, const std::string& now_text, std::function<void(bool)> done) {
-    redis_.command({"EVAL", kFinishScript, "2", job_key(job.gist_id), ready_key(), consumer_, job.entry_id, now_text},
+    redis_.command({"EVAL", kFinishScript, "3", job_key(job.gist_id), ready_key(), done_key(), consumer_, job.entry_id,
+                    now_text, std::to_string(retention_.done_job_ttl.count()), job.gist_id},
                    [done = std::move(done)](RedisResult r) { done(usable(r) && r.value.integer == 1); });
 }
 
@@ -323,7 +349,8 @@ void DealOutbox::reschedule(const DealJob& job, std::int64_t due_ms, const std::
 void DealOutbox::dead_letter(const DealJob& job, const std::string& now_text, const std::string& reason,
                              const std::string& detail, long status, std::function<void(bool)> done) {
     redis_.command({"EVAL", kDeadScript, "3", job_key(job.gist_id), ready_key(), dead_key(), consumer_, job.entry_id,
-                    now_text, reason, detail, job.gist_id, job.login, std::to_string(status)},
+                    now_text, reason, detail, job.gist_id, job.login, std::to_string(status),
+                    std::to_string(retention_.dead_letters_max)},
                    [done = std::move(done)](RedisResult r) { done(usable(r) && r.value.integer == 1); });
 }
 
@@ -351,7 +378,7 @@ void DealOutbox::statuses(const std::vector<std::string>& gist_ids,
         done(true, {});
         return;
     }
-    std::vector<std::string> argv{"EVAL", kStatusScript, "0", prefix_ + "deal:"};
+    std::vector<std::string> argv{"EVAL", kStatusScript, "2", done_key(), summary_key(), prefix_ + "deal:"};
     argv.insert(argv.end(), gist_ids.begin(), gist_ids.end());
     redis_.command(std::move(argv), [done = std::move(done)](RedisResult r) {
         if (!usable(r)) {

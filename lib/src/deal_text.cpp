@@ -55,6 +55,30 @@ bool is_line_breaking_or_control(std::uint32_t cp) {
 
 }  // namespace
 
+bool is_invisible_format(std::uint32_t cp) {
+    return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) || cp == 0x2060 ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+std::string drop_invisible(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::uint32_t cp = 0;
+        std::size_t len = decode(text, i, cp);
+        if (len == 0) {  // not promised valid; keep the byte, sanitize_utf8 is the one that repairs
+            len = 1;
+            cp = 0xFFFD;
+        }
+        if (!is_invisible_format(cp)) {
+            out.append(text.substr(i, len));
+        }
+        i += len;
+    }
+    return out;
+}
+
 std::string sanitize_utf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -85,7 +109,9 @@ std::string single_line(std::string_view text) {
             len = 1;
             cp = 0xFFFD;
         }
-        if (cp == ' ' || is_line_breaking_or_control(cp)) {
+        if (is_invisible_format(cp)) {
+            // dropped, not a space: a zero-width space inside a word must not split it
+        } else if (cp == ' ' || is_line_breaking_or_control(cp)) {
             pending_space = !out.empty();
         } else {
             if (pending_space) {

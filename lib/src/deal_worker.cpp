@@ -319,7 +319,7 @@ DealWorker::DealWorker(EventLoop& loop, HttpClient& http, RedisClient& redis, Lo
       redis_(redis),
       log_(log),
       settings_(std::move(settings)),
-      outbox_(redis, settings_.prefix, settings_.consumer),
+      outbox_(redis, settings_.prefix, settings_.consumer, settings_.retention),
       random_(default_unit_random()) {}
 
 DealWorker::~DealWorker() {

@@ -24,6 +24,33 @@ const std::string& required_string(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
+bool is_gist_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) {
+        return false;
+    }
+    for (char c : id) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool is_gist_html_url(std::string_view url) {
+    constexpr std::string_view origin = "https://gist.github.com/";
+    if (url.size() <= origin.size() || url.size() > 256 || url.substr(0, origin.size()) != origin) {
+        return false;
+    }
+    for (char c : url.substr(origin.size())) {
+        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+                        c == '.' || c == '_' || c == '~' || c == '/';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 nlohmann::json to_json(const Gist& gist) {
     nlohmann::json j = nlohmann::json::object();
     j["id"] = gist.id;

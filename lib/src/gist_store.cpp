@@ -11,14 +11,19 @@ namespace gist {
 
 namespace {
 
-// KEYS: users, user, seen, deals:ready, rescan, rescan:adopted, rescan:adopt_cursor, pages. ARGV: login, now, pages JSON, gist count, deals
-// mode (off|deal|skip), deal job key prefix, n candidates, rescan due (ms) for a user tracked
-// before / for a newly tracked one ('' when rescans are off), only-if-tracked (1 for rescans),
-// last_scan text, the changes channel, then n × (id, title, note), then the other gist ids.
+// KEYS: users, user, seen, deals:ready, rescan, rescan:adopted, rescan:adopt_cursor, pages,
+// deals:summary. ARGV: login, now, pages JSON, gist count, deals mode (off|deal|skip), deal job key
+// prefix, n candidates, rescan due (ms) for a user tracked before / for a newly tracked one ('' when
+// rescans are off), only-if-tracked (1 for rescans), last_scan text, the changes channel, max deals
+// per scan (0: no limit), then n × (id, title, note), then the other gist ids.
 // One script, so that "tracked", "seen", the stored listing and the deal jobs change together or
 // not at all, and two scans racing on any worker or instance never both see a gist as new.
 // Candidates are gists that were not in the user's stored listing: only they can be new, so only
 // they carry a deal's title and note.
+// Past the maximum, the new gists of this scan share one summary job, keyed by the first of them
+// (so its title and note name that id, which the worker's look-ups rely on); each of them points to
+// it in deals:summary. They are marked seen here, in the same script, so no later scan can open a
+// second summary, or a deal of its own, for any of them.
 constexpr const char* kCommitScanScript = R"lua(
 if ARGV[10] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('ZREM', KEYS[5], ARGV[1])
@@ -41,19 +46,54 @@ elseif created == 1 then
 end
 redis.call('PUBLISH', ARGV[12], ARGV[1])
 local jobs = ARGV[5] == 'deal' or (ARGV[5] == 'skip' and created == 0)
+local max = tonumber(ARGV[13])
+local function job(id, title, note)
+  redis.call('HSET', ARGV[6] .. id, 'state', 'pending', 'login', ARGV[1], 'title', title, 'note', note,
+             'attempts', 0, 'created_at', ARGV[2])
+  redis.call('XADD', KEYS[4], '*', 'gist', id)
+end
+local opened = 0
+local rest = {}
 local fresh = {}
 local n = tonumber(ARGV[7])
-local i = 13
+local i = 14
 for _ = 1, n do
   local id = ARGV[i]
   local is_new = redis.call('HSETNX', KEYS[3], id, ARGV[2])
   fresh[#fresh + 1] = is_new
   if is_new == 1 and jobs then
-    redis.call('HSET', ARGV[6] .. id, 'state', 'pending', 'login', ARGV[1], 'title', ARGV[i + 1],
-               'note', ARGV[i + 2], 'attempts', 0, 'created_at', ARGV[2])
-    redis.call('XADD', KEYS[4], '*', 'gist', id)
+    if max == 0 or opened < max then
+      job(id, ARGV[i + 1], ARGV[i + 2])
+      opened = opened + 1
+    else
+      rest[#rest + 1] = {id, ARGV[i + 1], ARGV[i + 2]}
+    end
   end
   i = i + 3
+end
+if #rest == 1 then
+  -- a summary of one would cost the same deal: it gets its own
+  job(rest[1][1], rest[1][2], rest[1][3])
+elseif #rest > 1 then
+  -- ids and the login are validated (hex, GitHub's login rule): safe in HTML and URLs as they are
+  local head = rest[1][1]
+  local listed = math.min(#rest, 100)
+  local note = {'<p>', #rest, ' new gists by ', ARGV[1], ' in one scan, past its ', max,
+                ' deals of their own:</p><ul>'}
+  for k = 1, listed do
+    local id = rest[k][1]
+    note[#note + 1] = '<li><a href="https://gist.github.com/' .. id .. '">' .. id .. '</a></li>'
+  end
+  note[#note + 1] = '</ul>'
+  if #rest > listed then
+    note[#note + 1] = '<p>and ' .. (#rest - listed) .. ' more.</p>'
+  end
+  job(head, 'Gist ' .. head .. ' by ' .. ARGV[1] .. ': ' .. #rest .. ' new gists in one scan (summary)',
+      table.concat(note))
+  redis.call('HSET', ARGV[6] .. head, 'summary_of', #rest)
+  for k = 2, #rest do
+    redis.call('HSET', KEYS[9], rest[k][1], head)
+  end
 end
 while i <= #ARGV do
   fresh[#fresh + 1] = redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[2])
@@ -180,10 +220,10 @@ void GistStore::load_user(const std::string& login,
 }
 
 void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreResult<CommitOutcome>)> done) {
-    std::vector<std::string> argv{"EVAL", kCommitScanScript, "8", users_key(), user_key(commit.login), seen_key(),
+    std::vector<std::string> argv{"EVAL", kCommitScanScript, "9", users_key(), user_key(commit.login), seen_key(),
                                   prefix_ + "deals:ready", rescan_key(), adopted_key(), adopt_cursor_key(),
-                                  pages_key(commit.login), commit.login, commit.scanned_at,
-                                  pages_to_text(commit.pages),
+                                  pages_key(commit.login), prefix_ + "deals:summary", commit.login,
+                                  commit.scanned_at, pages_to_text(commit.pages),
                                   std::to_string(commit.gist_ids.size()),
                                   commit.deals == DealsMode::off    ? "off"
                                   : commit.deals == DealsMode::skip ? "skip"
@@ -191,7 +231,8 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
                                   prefix_ + "deal:", std::to_string(commit.candidates.size()),
                                   commit.next_scan_ms ? std::to_string(commit.next_scan_ms) : std::string(),
                                   std::to_string(commit.first_scan_ms), commit.only_if_tracked ? "1" : "0",
-                                  commit.last_scan, changes_channel()};
+                                  commit.last_scan, changes_channel(), std::to_string(commit.max_deals)};
+    constexpr std::size_t candidate_count_arg = 3 + 9 + 6;  // EVAL, script, numkeys, 9 keys, ARGV[7]
     // Candidates first (with their deal text), then the other ids; the reply follows that order.
     std::unordered_map<std::string, std::size_t> position;
     std::vector<std::size_t> order;
@@ -210,7 +251,7 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
         argv.push_back(c.title);
         argv.push_back(c.note);
     }
-    argv[17] = std::to_string(order.size());  // ARGV[7]: the candidate count
+    argv[candidate_count_arg] = std::to_string(order.size());
     for (std::size_t i = 0; i < commit.gist_ids.size(); ++i) {
         if (!is_candidate[i]) {
             order.push_back(i);

@@ -85,7 +85,11 @@ void GithubGistLister::on_response(HttpResponse response) {
                 page.next = std::move(*next);
             }
         }
-        page.gists = std::move(std::get<std::vector<Gist>>(parsed));
+        auto& fresh = std::get<GistsPage>(parsed);
+        page.gists = std::move(fresh.gists);
+        for (auto& why : fresh.dropped) {
+            listing_.dropped.push_back(std::move(why));
+        }
     } else {
         listing_.verdict = std::move(verdict);
         listing_.pages.clear();

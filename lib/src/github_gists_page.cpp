@@ -36,7 +36,7 @@ PageParseError error(std::string message) { return PageParseError{std::move(mess
 
 }  // namespace
 
-std::variant<std::vector<Gist>, PageParseError> parse_gists_page(std::string_view body) {
+std::variant<GistsPage, PageParseError> parse_gists_page(std::string_view body) {
     Json doc;
     try {
         doc = Json::parse(body.begin(), body.end());
@@ -49,8 +49,8 @@ std::variant<std::vector<Gist>, PageParseError> parse_gists_page(std::string_vie
         return error(std::string("body is a JSON ") + doc.type_name() + ", not an array");
     }
 
-    std::vector<Gist> gists;
-    gists.reserve(doc.size());
+    GistsPage page;
+    page.gists.reserve(doc.size());
     for (std::size_t i = 0; i < doc.size(); ++i) {
         const Json& item = doc[i];
         if (!item.is_object()) {
@@ -64,6 +64,16 @@ std::variant<std::vector<Gist>, PageParseError> parse_gists_page(std::string_vie
         Gist g;
         g.id = id->get<std::string>();
         g.html_url = string_or_empty(item, "html_url");
+        if (!is_gist_id(g.id)) {
+            page.dropped.push_back("element " + std::to_string(i) + ": invalid gist id \"" + body_preview(g.id) +
+                                   "\"");
+            continue;
+        }
+        if (!is_gist_html_url(g.html_url)) {
+            page.dropped.push_back("gist " + g.id + ": html_url \"" + body_preview(g.html_url) +
+                                   "\" is not on https://gist.github.com/");
+            continue;
+        }
         g.created_at = string_or_empty(item, "created_at");
         g.updated_at = string_or_empty(item, "updated_at");
         if (const auto d = item.find("description"); d != item.end() && d->is_string()) {
@@ -78,9 +88,9 @@ std::variant<std::vector<Gist>, PageParseError> parse_gists_page(std::string_vie
         if (const auto t = item.find("truncated"); t != item.end() && t->is_boolean()) {
             g.truncated = t->get<bool>();
         }
-        gists.push_back(std::move(g));
+        page.gists.push_back(std::move(g));
     }
-    return gists;
+    return page;
 }
 
 }  // namespace gist

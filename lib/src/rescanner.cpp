@@ -207,7 +207,8 @@ void Rescanner::scan(const std::string& login, std::int64_t due_ms) {
     if (scans_.count(login)) {
         return;  // still scanning it from an earlier claim (its lease ran out): let that finish
     }
-    auto scanner = std::make_unique<UserScanner>(loop_, http_, redis_, store_, settings_.scan, settings_.prefix);
+    auto scanner = std::make_unique<UserScanner>(loop_, http_, redis_, store_, log_, settings_.scan,
+                                                 settings_.prefix);
     auto* raw = scanner.get();
     scans_.emplace(login, std::move(scanner));
     guard_in_flight();

@@ -21,9 +21,10 @@ std::int64_t jittered(std::int64_t interval_ms) {
 
 }  // namespace
 
-UserScanner::UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store,
+UserScanner::UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store, Logger& log,
                          const ScanSettings& settings, std::string prefix)
-    : loop_(loop), http_(http), redis_(redis), store_(store), settings_(settings), prefix_(std::move(prefix)) {}
+    : loop_(loop), http_(http), redis_(redis), store_(store), log_(log), settings_(settings),
+      prefix_(std::move(prefix)) {}
 
 UserScanner::~UserScanner() { *alive_ = false; }
 
@@ -73,6 +74,9 @@ void UserScanner::on_listed(GistListing listing) {
         finish(std::move(report_));
         return;
     }
+    for (const auto& why : listing.dropped) {
+        log_.log(LogLevel::warn, "gist: GitHub listed an invalid gist for " + login_ + ", skipped: " + why);
+    }
     report_.verdict = listing.verdict;
     report_.not_modified = listing.requests > 0 && listing.not_modified == listing.requests;
     report_.gists = listing.all_gists();
@@ -83,6 +87,7 @@ void UserScanner::on_listed(GistListing listing) {
     commit.scanned_at = format_rfc3339(now);
     commit.pages = std::move(listing.pages);
     commit.deals = settings_.deals;
+    commit.max_deals = settings_.max_deals_per_scan;
     commit.last_scan = report_.not_modified ? "not_modified" : "ok";
     commit.only_if_tracked = as_rescan_;
     if (settings_.rescan_interval.count() > 0) {

@@ -90,22 +90,22 @@ protected:
 };
 
 TEST_F(ApiTest, FirstScanTracksAndReportsAllGistsNewNewestFirst) {
-    set_gists({{"g1", "2026-01-01T00:00:00Z"}, {"g2", "2026-02-01T00:00:00Z"}});
+    set_gists({{"a1", "2026-01-01T00:00:00Z"}, {"a2", "2026-02-01T00:00:00Z"}});
     auto r = call(Endpoint::user, "POST", "OctoCat");
     ASSERT_EQ(r.status, 201) << r.body;
     auto b = body(r);
     EXPECT_EQ(b["login"], "octocat");
     ASSERT_EQ(b["new_gists"].size(), 2u);
-    EXPECT_EQ(b["new_gists"][0]["id"], "g2");
+    EXPECT_EQ(b["new_gists"][0]["id"], "a2");
     EXPECT_TRUE(b["old_gists"].is_array());
     EXPECT_TRUE(b["old_gists"].empty());
 
-    set_gists({{"g1", "2026-01-01T00:00:00Z"}, {"g2", "2026-02-01T00:00:00Z"}, {"g3", "2026-03-01T00:00:00Z"}});
+    set_gists({{"a1", "2026-01-01T00:00:00Z"}, {"a2", "2026-02-01T00:00:00Z"}, {"a3", "2026-03-01T00:00:00Z"}});
     r = call(Endpoint::user, "POST", "octocat");
     ASSERT_EQ(r.status, 200);
     b = body(r);
     ASSERT_EQ(b["new_gists"].size(), 1u);
-    EXPECT_EQ(b["new_gists"][0]["id"], "g3");
+    EXPECT_EQ(b["new_gists"][0]["id"], "a3");
     EXPECT_EQ(b["old_gists"].size(), 2u);
     EXPECT_EQ(b["tracked_since"], body(call(Endpoint::user, "GET", "octocat"))["tracked_since"]);
 }
@@ -150,13 +150,13 @@ TEST_F(ApiTest, InvalidLoginNeverCallsGithub) {
 }
 
 TEST_F(ApiTest, ShowUntrackAndRetrackKeepSeenGistsOld) {
-    set_gists({{"s1", "2026-01-01T00:00:00Z"}});
+    set_gists({{"5a1", "2026-01-01T00:00:00Z"}});
     ASSERT_EQ(call(Endpoint::user, "POST", "sam").status, 201);
     const auto requests_before = http.requests.size();
 
     auto shown = call(Endpoint::user, "GET", "sam");
     ASSERT_EQ(shown.status, 200);
-    EXPECT_EQ(body(shown)["gists"][0]["id"], "s1");
+    EXPECT_EQ(body(shown)["gists"][0]["id"], "5a1");
     EXPECT_TRUE(body(shown)["gists"][0]["first_seen_at"].is_string());
     EXPECT_EQ(http.requests.size(), requests_before);  // GET never calls GitHub
 
@@ -167,11 +167,11 @@ TEST_F(ApiTest, ShowUntrackAndRetrackKeepSeenGistsOld) {
     auto again = call(Endpoint::user, "POST", "sam");
     ASSERT_EQ(again.status, 201);
     EXPECT_TRUE(body(again)["new_gists"].empty());
-    EXPECT_EQ(body(again)["old_gists"][0]["id"], "s1");
+    EXPECT_EQ(body(again)["old_gists"][0]["id"], "5a1");
 }
 
 TEST_F(ApiTest, TrackedUsersSortedByLogin) {
-    set_gists({{"x", "2026-01-01T00:00:00Z"}});
+    set_gists({{"e1", "2026-01-01T00:00:00Z"}});
     call(Endpoint::user, "POST", "zed");
     call(Endpoint::user, "POST", "amy");
     auto r = call(Endpoint::tracked_users, "GET");

@@ -81,5 +81,14 @@ TEST(DealNote, UnicodeAndInvalidBytes) {
     EXPECT_NE(html.find("<li>файл.txt</li>"), std::string::npos);
 }
 
+TEST(DealNote, DropsBidiControlsAndZeroWidthCharacters) {
+    Gist g = sample();
+    g.description = std::string("pay\u200Bment \u202Eexe.txt");
+    g.files = {"\u2067evil\u2069.rb", "read\uFEFFme.md"};
+    EXPECT_EQ(deal_note_html(g, "octocat"),
+              "<p>GitHub gist <a href=\"https://gist.github.com/aa5a315d61ae9438b18d\">aa5a315d61ae9438b18d</a>"
+              " by octocat</p><p>payment exe.txt</p><p>Files:</p><ul><li>evil.rb</li><li>readme.md</li></ul>");
+}
+
 }  // namespace
 }  // namespace gist

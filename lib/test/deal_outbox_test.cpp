@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -466,6 +467,90 @@ TEST_F(DealOutboxTest, ClaimIdleTakesOverADeadConsumersEntries) {
     auto got = wait(late);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].second, "g1");
+}
+
+TEST_F(DealOutboxTest, DeadLettersAreTrimmedToTheConfiguredLength) {
+    OutboxRetention retention;
+    retention.dead_letters_max = 3;
+    DealOutbox a(*redis, kPrefix, "a", retention);
+    ASSERT_TRUE(ensure_group(a));
+    for (int i = 1; i <= 5; ++i) {
+        commit_job("d" + std::to_string(i), "alice");
+    }
+    auto entries = read_new(a);
+    ASSERT_EQ(entries.size(), 5u);
+    for (const auto& [entry, gist] : entries) {
+        auto [r, job] = take(a, entry, gist, now_ms());
+        ASSERT_EQ(r, TakeResult::ok);
+        std::optional<bool> ok;
+        a.dead_letter(job, "2026-01-03T00:00:00Z", "http_422", "bad", 422, [&](bool b) { ok = b; });
+        ASSERT_TRUE(wait(ok));
+    }
+    ASSERT_EQ(integer({"LLEN", kPrefix + "deals:dead"}), 3);
+    // The newest stay; every failed job still says why (GET /user shows it).
+    EXPECT_EQ(nlohmann::json::parse(run({"LINDEX", kPrefix + "deals:dead", "0"}).str)["gist"], "d5");
+    EXPECT_EQ(nlohmann::json::parse(run({"LINDEX", kPrefix + "deals:dead", "2"}).str)["gist"], "d3");
+    EXPECT_EQ(hget(kPrefix + "deal:d1", "state"), "failed");
+}
+
+TEST_F(DealOutboxTest, FinishedJobKeepsOnlyWhatTheApiShowsAndExpires) {
+    OutboxRetention retention;
+    retention.done_job_ttl = std::chrono::seconds(3600);
+    DealOutbox a(*redis, kPrefix, "a", retention);
+    DealJob job;
+    ASSERT_TRUE(lease_new_job(a, "f1", "alice", job));
+    ASSERT_TRUE(save(a, job, now_ms(), {{"person_id", "7"}, {"deal_id", "5001"}, {"note_id", "9"},
+                                        {"intent_note", "2026-01-01T00:00:00Z"}}));
+    std::optional<bool> ok;
+    a.finish(job, "2026-01-02T00:00:00Z", [&](bool b) { ok = b; });
+    ASSERT_TRUE(wait(ok));
+
+    const auto fields = run({"HKEYS", kPrefix + "deal:f1"}).elements;
+    std::vector<std::string> names;
+    for (const auto& f : fields) {
+        names.push_back(f.str);
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"attempts", "deal_id", "done_at", "login", "note_id", "person_id",
+                                               "state"}));
+    const auto ttl = integer({"TTL", kPrefix + "deal:f1"});
+    EXPECT_GT(ttl, 3500);
+    EXPECT_LE(ttl, 3600);
+    EXPECT_EQ(hget(kPrefix + "deals:done", "f1"), "5001");
+
+    // Once the hash is gone, the deal is still shown.
+    run({"DEL", kPrefix + "deal:f1"});
+    std::optional<std::vector<DealStatus>> out;
+    a.statuses({"f1"}, [&](bool, std::vector<DealStatus> s) { out = std::move(s); });
+    auto s = wait(out);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].kind, DealStatus::Kind::created);
+    EXPECT_EQ(s[0].deal_id, 5001);
+    EXPECT_EQ(take(a, job.entry_id, "f1", now_ms()).first, TakeResult::gone);
+}
+
+TEST_F(DealOutboxTest, GistsCoveredByASummaryShowTheSummaryJobsStatus) {
+    DealOutbox a(*redis, kPrefix, "a");
+    run({"HSET", kPrefix + "deal:s1", "state", "deal", "summary_of", "3"});
+    run({"HSET", kPrefix + "deals:summary", "s2", "s1", "s3", "s1", "s4", "s9"});
+    run({"HSET", kPrefix + "deals:done", "s9", "6001"});
+    std::optional<std::vector<DealStatus>> out;
+    a.statuses({"s1", "s2", "s3", "s4", "s5"}, [&](bool, std::vector<DealStatus> s) { out = std::move(s); });
+    auto s = wait(out);
+    ASSERT_EQ(s.size(), 5u);
+    EXPECT_EQ(s[0].kind, DealStatus::Kind::pending);
+    EXPECT_EQ(s[1].kind, DealStatus::Kind::pending);
+    EXPECT_EQ(s[2].kind, DealStatus::Kind::pending);
+    EXPECT_EQ(s[3].kind, DealStatus::Kind::created);  // its summary finished and expired
+    EXPECT_EQ(s[3].deal_id, 6001);
+    EXPECT_EQ(s[4].kind, DealStatus::Kind::none);
+    run({"HSET", kPrefix + "deal:s1", "deal_id", "6000"});
+    out.reset();
+    a.statuses({"s2"}, [&](bool, std::vector<DealStatus> s2) { out = std::move(s2); });
+    auto created = wait(out);
+    ASSERT_EQ(created.size(), 1u);
+    EXPECT_EQ(created[0].kind, DealStatus::Kind::created);
+    EXPECT_EQ(created[0].deal_id, 6000);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <string>
 
 namespace gist {
@@ -124,6 +125,44 @@ TEST(DealText, SingleLine) {
 TEST(DealText, HtmlEscape) {
     EXPECT_EQ(html_escape(R"(<a href="x">Tom & 'Jerry'</a>)"),
               "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+}
+
+// Every bidi control and zero-width character the title must not carry, UTF-8 encoded.
+const char* const kInvisible[] = {
+    "\u061C", "\u200B", "\u200C", "\u200D", "\u200E", "\u200F", "\u202A", "\u202B", "\u202C", "\u202D",
+    "\u202E", "\u2060", "\u2066", "\u2067", "\u2068", "\u2069", "\uFEFF",
+};
+
+TEST(DealTitle, DropsBidiControlsAndZeroWidthCharacters) {
+    // "Trojan source" style: RLO would show "invoice\u202Etxt.exe" as "invoiceexe.txt".
+    EXPECT_EQ(deal_title(id, "u", std::string("invoice\u202Etxt.exe\u202C pay\u200Bment\uFEFF"), {}),
+              "Gist aa5a315d61ae9438b18d by u: invoicetxt.exe payment");
+    for (std::size_t i = 0; i < std::size(kInvisible); ++i) {
+        const std::string title = deal_title(id, "u", std::string("a") + kInvisible[i] + "b" + kInvisible[i], {});
+        EXPECT_EQ(title, "Gist aa5a315d61ae9438b18d by u: ab") << "kInvisible[" << i << "]";
+    }
+    // Neighbours stay: U+200A (hair space) becomes a space in one line, U+2061 and U+206A are kept.
+    EXPECT_EQ(deal_title(id, "u", std::string("a\u2061b\u206Ac"), {}),
+              "Gist aa5a315d61ae9438b18d by u: a\u2061b\u206Ac");
+}
+
+TEST(DealTitle, OnlyInvisibleDescriptionFallsBackToFirstFile) {
+    EXPECT_EQ(deal_title(id, "u", std::string("\u200B\u202E\uFEFF"), {"\u2066x.rb\u2069"}),
+              "Gist aa5a315d61ae9438b18d by u: x.rb");
+}
+
+TEST(DealText, DropInvisible) {
+    std::string all;
+    for (const char* c : kInvisible) {
+        all += c;
+    }
+    EXPECT_EQ(drop_invisible("x" + all + "y"), "xy");
+    EXPECT_EQ(drop_invisible("caf\xC3\xA9 \xE6\x97\xA5"), "caf\xC3\xA9 \xE6\x97\xA5");
+    EXPECT_EQ(drop_invisible(""), "");
+    EXPECT_TRUE(is_invisible_format(0x202E));
+    EXPECT_FALSE(is_invisible_format(0x200A));
+    EXPECT_FALSE(is_invisible_format(0x2065));
+    EXPECT_FALSE(is_invisible_format(0x202F));
 }
 
 }  // namespace

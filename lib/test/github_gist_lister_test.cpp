@@ -69,7 +69,7 @@ TEST_F(ListerTest, FollowsNextLinksAcrossThreePages) {
 TEST_F(ListerTest, StopsAtMaxPages) {
     settings.max_pages = 2;
     http.respond_with([](const HttpRequest& r) {
-        return http_response(200, page_json({"x"}),
+        return http_response(200, page_json({"0e"}),
                              {{"link", "<" + r.url + "&more=1>; rel=\"next\""}});
     });
     auto listing = list();
@@ -80,7 +80,7 @@ TEST_F(ListerTest, StopsAtMaxPages) {
 
 TEST_F(ListerTest, DoesNotFollowLinksToAnotherOrigin) {
     http.respond_with([](const HttpRequest&) {
-        return http_response(200, page_json({"x"}), {{"link", R"(<http://evil.test/steal>; rel="next")"}});
+        return http_response(200, page_json({"0e"}), {{"link", R"(<http://evil.test/steal>; rel="next")"}});
     });
     auto listing = list();
     EXPECT_EQ(listing.verdict.outcome, GithubOutcome::ok);
@@ -91,19 +91,19 @@ TEST_F(ListerTest, SendsStoredEtagAndReusesPageOn304) {
     StoredPage stored;
     stored.url = "http://gh.test/users/octocat/gists?per_page=100";
     stored.etag = "\"v1\"";
-    stored.gists.push_back(Gist{"old1", "u", std::nullopt, {"f"}, false, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"});
+    stored.gists.push_back(Gist{"01d1", "https://gist.github.com/01d1", std::nullopt, {"f"}, false, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"});
     http.respond_with([](const HttpRequest& r) {
         const auto* inm = request_header(r, "If-None-Match");
         if (inm && *inm == "\"v1\"") {
             return http_response(304, "");
         }
-        return http_response(200, page_json({"new"}));
+        return http_response(200, page_json({"0ee"}));
     });
     auto listing = list({stored});
     ASSERT_EQ(listing.verdict.outcome, GithubOutcome::ok);
     EXPECT_EQ(listing.not_modified, 1);
     ASSERT_EQ(listing.all_gists().size(), 1u);
-    EXPECT_EQ(listing.all_gists()[0].id, "old1");
+    EXPECT_EQ(listing.all_gists()[0].id, "01d1");
 }
 
 TEST_F(ListerTest, DuplicateGistsAcrossPagesAreListedOnce) {

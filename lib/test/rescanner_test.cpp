@@ -29,6 +29,17 @@ using std::chrono::milliseconds;
 const std::string kPrefix = "t:";
 const std::string kGithub = "http://gh.test";
 
+// A valid gist id (lowercase hex) per login: the login's bytes in hex.
+std::string id_of(const std::string& login) {
+    static const char digits[] = "0123456789abcdef";
+    std::string id;
+    for (unsigned char c : login) {
+        id += digits[c >> 4];
+        id += digits[c & 15];
+    }
+    return id;
+}
+
 std::string gist_json(const std::string& id) {
     return R"({"id":")" + id + R"(","html_url":"https://gist.github.com/)" + id + R"(","description":"d )" + id +
            R"(","files":{"f.txt":{}},"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"})";
@@ -67,7 +78,7 @@ protected:
             if (inm && *inm == etag(login)) {
                 return http_response(304, "", rate);
             }
-            return http_response(200, "[" + gist_json("g-" + login) + "]", rate);
+            return http_response(200, "[" + gist_json(id_of(login)) + "]", rate);
         };
         http.respond_with(responder);
         http2.respond_with(responder);
@@ -94,7 +105,7 @@ protected:
         page.url = first_gists_page_url(settings.scan.github, login);
         page.etag = etag(login);
         Gist g;
-        g.id = "g-" + login;
+        g.id = id_of(login);
         g.html_url = "https://gist.github.com/" + g.id;
         g.files = {"f.txt"};
         g.created_at = g.updated_at = "2026-01-01T00:00:00Z";
@@ -191,7 +202,7 @@ TEST_F(RescannerTest, DueUserIsRescannedOnceWithItsEtagAndKeepsItsPhase) {
     EXPECT_EQ(record->last_scan, "not_modified");
     ASSERT_EQ(record->pages.size(), 1u);
     ASSERT_EQ(record->pages[0].gists.size(), 1u);
-    EXPECT_EQ(record->pages[0].gists[0].id, "g-alice");
+    EXPECT_EQ(record->pages[0].gists[0].id, id_of("alice"));
     EXPECT_EQ(record->pages[0].etag, etag("alice"));
     EXPECT_NE(record->last_scanned_at, "2026-01-01T00:00:00Z");
     EXPECT_EQ(record->next_scan_ms, due + 20000);
@@ -218,7 +229,7 @@ TEST_F(RescannerTest, UserUntrackedDuringTheScanIsNotBroughtBack) {
         cli("DEL " + kPrefix + "user:{alice}");
         cli("ZREM " + kPrefix + "users alice");
         cli("ZREM " + kPrefix + "rescan alice");
-        return http_response(200, "[" + gist_json("g-alice") + "," + gist_json("g-new") + "]");
+        return http_response(200, "[" + gist_json(id_of("alice")) + "," + gist_json("0e1") + "]");
     };
     track("alice", now_ms() - 100);
     start();
@@ -228,7 +239,7 @@ TEST_F(RescannerTest, UserUntrackedDuringTheScanIsNotBroughtBack) {
     EXPECT_EQ(cli("EXISTS " + kPrefix + "user:{alice}"), "0");
     EXPECT_EQ(cli("ZSCORE " + kPrefix + "users alice"), "");
     EXPECT_EQ(cli("ZSCORE " + kPrefix + "rescan alice"), "");
-    EXPECT_EQ(cli("HEXISTS " + kPrefix + "seen g-new"), "0");
+    EXPECT_EQ(cli("HEXISTS " + kPrefix + "seen 0e1"), "0");
     EXPECT_EQ(rescanner->in_flight(), 0u);
 }
 
@@ -269,7 +280,7 @@ TEST_F(RescannerTest, RateLimitPausesEveryClaimUntilRetryAfter) {
             limited = true;
             return http_response(429, R"({"message":"secondary rate limit"})", {{"retry-after", "1"}});
         }
-        return http_response(200, "[" + gist_json("g-alice") + "]");
+        return http_response(200, "[" + gist_json(id_of("alice")) + "]");
     };
     track("alice", now_ms() - 2000);
     track("bob", now_ms() - 1000);

@@ -15,6 +15,7 @@ package StubGitHub;
 #                                          #   | 401 | 422 | 500 | 502 | any other code
 #               page_status => { 2 => 500 },   # status override for one page only
 #               retry_after => 30,         # 429's retry-after (default 30)
+#               message     => 'text',     # the error body's "message" (with status)
 #               reset_in    => 120,        # x-ratelimit-reset = now + reset_in (403)
 #               remaining   => 0,          # x-ratelimit-remaining override
 #               body        => 'not json', # answer 200 with this raw body
@@ -202,7 +203,7 @@ sub make_gist {
         node_id => "G_$id",
         git_pull_url => "https://gist.github.com/$id.git",
         git_push_url => "https://gist.github.com/$id.git",
-        html_url => "https://gist.github.com/$login/$id",
+        html_url => "https://gist.github.com/$id",
         files => \%files,
         public => JSON::PP::true,
         created_at => $created,
@@ -346,6 +347,7 @@ sub _error {
         422 => { message => 'Validation Failed', documentation_url => 'https://docs.github.com/rest', status => '422' },
     );
     my $b = $body{$status} // { message => 'Server Error' };
+    $b = { %$b, message => $u->{message} } if defined $u->{message};
     my %u = %$u;
     $u{remaining} //= 0 if $status == 403;
     my @h = _base_headers(\%u, $status);

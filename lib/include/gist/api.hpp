@@ -37,6 +37,8 @@ struct ApiSettings {
     std::int64_t max_body_bytes = 64 * 1024;
     // Pipedrive deals: off, or a deal per new gist (skip: not for a new user's existing gists).
     DealsMode deals = DealsMode::off;
+    // More new gists than this in one scan share one summary deal; 0: no limit.
+    std::int64_t max_deals_per_scan = 50;
     // How long POST /user waits for the deals of its new gists before answering "pending".
     std::chrono::milliseconds deal_wait{2000};
     // Background rescans (docs/rescan.md); 0: off. Also decides whether next_scan_at is shown.

@@ -43,9 +43,15 @@ struct OutboxCounts {
     std::int64_t queued = 0, retrying = 0, dead = 0;
 };
 
+// What Redis keeps of finished work, so that it does not grow without bound.
+struct OutboxRetention {
+    std::int64_t dead_letters_max = 10000;          // newest entries kept in <P>deals:dead
+    std::chrono::seconds done_job_ttl{30 * 86400};  // a finished job's (trimmed) hash expires after this
+};
+
 class DealOutbox {
 public:
-    DealOutbox(RedisClient& redis, std::string prefix, std::string consumer);
+    DealOutbox(RedisClient& redis, std::string prefix, std::string consumer, OutboxRetention retention = {});
 
     const std::string& consumer() const { return consumer_; }
     std::string job_key(const std::string& gist_id) const { return prefix_ + "deal:" + gist_id; }
@@ -54,6 +60,10 @@ public:
     std::string dead_key() const { return prefix_ + "deals:dead"; }
     std::string persons_key() const { return prefix_ + "persons"; }
     std::string person_intents_key() const { return prefix_ + "persons:intent"; }
+    // gist id → deal id of every finished job: what GET /user shows once the job's hash expired
+    std::string done_key() const { return prefix_ + "deals:done"; }
+    // gist id → the gist id of the summary job that covers it (gist_pipedrive_max_deals_per_scan)
+    std::string summary_key() const { return prefix_ + "deals:summary"; }
     static constexpr const char* group = "workers";
 
     // XGROUP CREATE … 0 MKSTREAM (an existing group is fine).
@@ -104,6 +114,7 @@ private:
     std::string prefix_;
     std::string consumer_;
     std::uint64_t searches_ = 0;  // makes each granted search a distinct member of the log
+    OutboxRetention retention_;
 };
 
 }  // namespace gist

@@ -28,6 +28,7 @@ struct DealWorkerSettings {
     std::chrono::milliseconds claim_timeout{60000};
     std::chrono::milliseconds poll_interval{250};
     int searches_per_window = 8;                 // fleet-wide per 2 s; Pipedrive allows 10 per token
+    OutboxRetention retention;                   // dead letters kept, finished jobs' expiry
 };
 
 class DealWorker {

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -18,6 +19,13 @@ struct Gist {
     std::string created_at;                  // as GitHub sent it (RFC 3339)
     std::string updated_at;
 };
+
+// What GitHub sends is checked before it is stored or echoed: a gist id is 1 to 64 lowercase hex
+// digits (GitHub's are 20 or 32), so it is safe in Redis keys, titles, logs and URLs.
+bool is_gist_id(std::string_view id);
+// "https://gist.github.com/" and a non-empty path of letters, digits, '-', '.', '_', '~' and '/'
+// (no query, fragment, user info or escapes), at most 256 bytes: never another site or scheme.
+bool is_gist_html_url(std::string_view url);
 
 // {"id","html_url","description"(string|null),"files":[...],"created_at","updated_at"}
 // plus "truncated": true only when set.

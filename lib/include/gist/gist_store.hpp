@@ -65,6 +65,9 @@ struct ScanCommit {
     DealsMode deals = DealsMode::off;
     // skip: no deals for the gists a newly tracked user already had
     std::vector<DealCandidate> candidates;  // gists not in the stored listing (subset of gist_ids)
+    // More new gists than this in one commit share one summary deal (the first `max_deals` get their
+    // own, in candidate order); 0: no limit.
+    std::int64_t max_deals = 0;
     std::string last_scan = "ok";           // "ok" or "not_modified"
     std::int64_t next_scan_ms = 0;          // rescans on: due time for a user tracked before; 0: off
     std::int64_t first_scan_ms = 0;         // rescans on: due time for a newly tracked user

@@ -20,6 +20,7 @@ struct GistListing {
     std::vector<StoredPage> pages;
     int requests = 0;       // GitHub requests sent
     int not_modified = 0;   // of which answered 304
+    std::vector<std::string> dropped;  // invalid gists left out of `pages` (parse_gists_page)
     std::vector<Gist> all_gists() const;  // every page's gists, duplicates (by id) removed
 };
 

@@ -7,8 +7,10 @@
 #include "gist/gist_store.hpp"
 #include "gist/github_gist_lister.hpp"
 #include "gist/http_client.hpp"
+#include "gist/logger.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +23,7 @@ struct ScanSettings {
     GithubSettings github;
     DealsMode deals = DealsMode::off;
     std::chrono::milliseconds rescan_interval{0};  // 0: rescans off
+    std::int64_t max_deals_per_scan = 50;          // past it, one summary deal (ScanCommit::max_deals)
 };
 
 struct ScanReport {
@@ -39,8 +42,8 @@ class UserScanner {
 public:
     using Callback = std::function<void(ScanReport)>;
 
-    UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store, const ScanSettings& settings,
-                std::string prefix);
+    UserScanner(EventLoop& loop, HttpClient& http, RedisClient& redis, GistStore& store, Logger& log,
+                const ScanSettings& settings, std::string prefix);
     ~UserScanner();
     UserScanner(const UserScanner&) = delete;
     UserScanner& operator=(const UserScanner&) = delete;
@@ -63,6 +66,7 @@ private:
     HttpClient& http_;
     RedisClient& redis_;
     GistStore& store_;
+    Logger& log_;
     const ScanSettings& settings_;
     std::string prefix_;
     std::string login_;
