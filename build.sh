@@ -6,6 +6,7 @@
 #   ./build.sh test     build, then every test: lib/ unit tests (CTest) and t/ integration tests (prove)
 #   ./build.sh package  build the Debian package libnginx-mod-http-gist (packaging/)
 #   ./build.sh bench    benchmarks (ratios against a baseline measured in the same run)
+#   ./build.sh fuzz     the libFuzzer targets (fuzz/), each for GIST_FUZZ_SECONDS (60) seconds
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,6 +14,7 @@ BUILD_DIR=${GIST_BUILD_DIR:-$ROOT/build}
 RUN_DIR=${GIST_RUN_DIR:-$ROOT/run}
 RUN_PORT=${GIST_RUN_PORT:-8080}
 RUN_REDIS_PORT=${GIST_RUN_REDIS_PORT:-6379}
+FUZZ_DIR=${GIST_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -20,6 +22,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 BUILD_PKGS=(build-essential cmake pkg-config git nginx nginx-dev libhiredis-dev libcurl4-openssl-dev
             nlohmann-json3-dev libgtest-dev libgmock-dev googletest redis-server redis-tools curl perl)
 TEST_PKGS=(libjson-pp-perl libyaml-libyaml-perl wrk valgrind bc)
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
 
 need_packages() {
     local missing=() p
@@ -96,6 +99,50 @@ cmd_test() {
     log "all tests passed"
 }
 
+# Builds fuzz/ with clang (libFuzzer + ASan + UBSan) and runs every target for $1 seconds from
+# its seed corpus (fuzz/corpus/<target>, read only) and its working corpus (build-fuzz/corpus).
+# Crashes land in build-fuzz/artifacts/. Prints executions per target and in total.
+run_fuzzers() {
+    local seconds=$1 failed=0 total=0 src t n dict out
+    cmake -S "$ROOT/fuzz" -B "$FUZZ_DIR" -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+    cmake --build "$FUZZ_DIR" -j "$(nproc)"
+    mkdir -p "$FUZZ_DIR/artifacts"
+    for src in "$ROOT"/fuzz/fuzz_*.cpp; do
+        t=$(basename "$src" .cpp)
+        t=${t#fuzz_}
+        case $t in
+            gists_page | stored_pages | pipedrive_response) dict=$ROOT/fuzz/json.dict ;;
+            link_header) dict=$ROOT/fuzz/link.dict ;;
+            rfc3339) dict=$ROOT/fuzz/rfc3339.dict ;;
+            *) dict= ;;
+        esac
+        mkdir -p "$FUZZ_DIR/corpus/$t"
+        out=$FUZZ_DIR/$t.log
+        if ! UBSAN_OPTIONS=print_stacktrace=1 "$FUZZ_DIR/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+                -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/artifacts/$t-" ${dict:+-dict="$dict"} \
+                "$FUZZ_DIR/corpus/$t" "$ROOT/fuzz/corpus/$t" >"$out" 2>&1; then
+            failed=1
+            tail -n 40 "$out" >&2
+            log "fuzz $t: FAILED (input saved in $FUZZ_DIR/artifacts/, log $out)"
+        fi
+        n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n 1)
+        total=$((total + ${n:-0}))
+        log "fuzz $t: ${n:-0} executions in ${seconds}s"
+    done
+    log "fuzz: $total executions in total"
+    return "$failed"
+}
+
+cmd_fuzz() {
+    need_packages "${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}"
+    if run_fuzzers "${GIST_FUZZ_SECONDS:-60}"; then
+        log "fuzz: no finding"
+    else
+        log "FAILED"
+        exit 1
+    fi
+}
+
 cmd_bench() {
     need_packages "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
     cmd_build
@@ -108,6 +155,7 @@ case "${1:-build}" in
     stop) cmd_stop ;;
     test) cmd_test ;;
     bench) cmd_bench ;;
+    fuzz) cmd_fuzz ;;
     package) cmd_build; exec "$ROOT/packaging/build-deb.sh" "$BUILD_DIR" ;;
-    *) echo "usage: $0 [build|run|stop|test|bench|package]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|run|stop|test|fuzz|bench|package]" >&2; exit 2 ;;
 esac
