@@ -6,6 +6,8 @@
 #   ./build.sh test     build, then every test: lib/ unit tests (CTest) and t/ integration tests (prove)
 #   ./build.sh package  build the Debian package libnginx-mod-http-gist (packaging/)
 #   ./build.sh bench    benchmarks (ratios against a baseline measured in the same run)
+#   ./build.sh test-sanitize  unit tests and t/ with the module built with ASan + UBSan (build-sanitize/),
+#                       then a short run of every fuzzer; any sanitizer report fails
 #   ./build.sh fuzz     the libFuzzer targets (fuzz/), each for GIST_FUZZ_SECONDS (60) seconds
 set -euo pipefail
 
@@ -14,6 +16,7 @@ BUILD_DIR=${GIST_BUILD_DIR:-$ROOT/build}
 RUN_DIR=${GIST_RUN_DIR:-$ROOT/run}
 RUN_PORT=${GIST_RUN_PORT:-8080}
 RUN_REDIS_PORT=${GIST_RUN_REDIS_PORT:-6379}
+SANITIZE_DIR=${GIST_SANITIZE_BUILD_DIR:-$ROOT/build-sanitize}
 FUZZ_DIR=${GIST_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -143,6 +146,53 @@ cmd_fuzz() {
     fi
 }
 
+# The module, lib/ and the unit tests with -fsanitize=address,undefined (gcc). NGINX itself is not
+# instrumented: the ASan runtime the module links against is preloaded into every nginx the tests
+# start (GIST_NGINX_ENV, see t/lib/GistTest.pm), reports go to files in the test's dir, and a test
+# with a report fails. Then every fuzzer for GIST_FUZZ_SHORT_SECONDS (10) seconds.
+cmd_test_sanitize() {
+    need_packages "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${FUZZ_PKGS[@]}"
+    local failed=0 start=$SECONDS t0 asan cxx times=()
+    cmake -S "$ROOT" -B "$SANITIZE_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGIST_SANITIZE=ON >/dev/null
+    cmake --build "$SANITIZE_DIR" -j "$(nproc)"
+    times+=("build $((SECONDS - start))s")
+    local module=$SANITIZE_DIR/ngx_http_gist_module.so
+    # The ASan runtime the module links, and libstdc++ with it: nginx is C, and without
+    # libstdc++ loaded at startup ASan cannot intercept __cxa_throw (every C++ throw then aborts).
+    asan=$(ldd "$module" | awk '$1 ~ /^libasan\.so/ { print $3 }')
+    cxx=$(ldd "$module" | awk '$1 ~ /^libstdc\+\+\.so/ { print $3 }')
+    if [[ ! -f $asan || ! -f $cxx ]]; then
+        echo "build.sh: $module does not link an ASan runtime and libstdc++" >&2
+        exit 1
+    fi
+
+    log "unit tests (ctest, ASan + UBSan)"
+    t0=$SECONDS
+    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir "$SANITIZE_DIR" --output-on-failure --no-tests=error -j "$(nproc)" || failed=1
+    times+=("unit $((SECONDS - t0))s")
+
+    log "integration tests (prove t/, nginx with $asan preloaded)"
+    t0=$SECONDS
+    # detect_leaks=0: NGINX is not instrumented and frees its pools only at exit.
+    local opts=halt_on_error=1:log_path=%%SANITIZER_LOG%%
+    (cd "$ROOT" && GIST_MODULE="$module" \
+        GIST_NGINX_ENV="LD_PRELOAD=$asan:$cxx ASAN_OPTIONS=detect_leaks=0:$opts UBSAN_OPTIONS=print_stacktrace=1:$opts" \
+        prove -I t/lib -r t/) || failed=1
+    times+=("prove $((SECONDS - t0))s")
+
+    log "fuzzers, ${GIST_FUZZ_SHORT_SECONDS:-10}s each"
+    t0=$SECONDS
+    run_fuzzers "${GIST_FUZZ_SHORT_SECONDS:-10}" || failed=1
+    times+=("fuzz $((SECONDS - t0))s")
+    log "test-sanitize took $((SECONDS - start))s (${times[*]})"
+    if ((failed)); then
+        log "FAILED"
+        exit 1
+    fi
+    log "all tests passed with sanitizers, no sanitizer report"
+}
+
 cmd_bench() {
     need_packages "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
     cmd_build
@@ -155,7 +205,8 @@ case "${1:-build}" in
     stop) cmd_stop ;;
     test) cmd_test ;;
     bench) cmd_bench ;;
+    test-sanitize) cmd_test_sanitize ;;
     fuzz) cmd_fuzz ;;
     package) cmd_build; exec "$ROOT/packaging/build-deb.sh" "$BUILD_DIR" ;;
-    *) echo "usage: $0 [build|run|stop|test|fuzz|bench|package]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|run|stop|test|test-sanitize|fuzz|bench|package]" >&2; exit 2 ;;
 esac
