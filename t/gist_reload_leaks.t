@@ -59,8 +59,13 @@ ok(settled(), 'old workers exited');
 my ($rss1, $fds1) = (master_rss_kb(), master_fds());
 # Fewer is fine (a channel of an earlier generation closed late); more is a leak.
 cmp_ok($fds1, '<=', $fds0, "master fds did not grow over 40 reloads ($fds0 → $fds1)");
-# Some allocator noise is normal; a per-reload leak of even 100 kB would add 4 MB.
-cmp_ok($rss1 - $rss0, '<', 2048, "master RSS grew by less than 2 MB over 40 reloads ($rss0 → $rss1 kB)");
+# Some allocator noise is normal; a per-reload leak of even 100 kB would add 4 MB. Under
+# AddressSanitizer (test-sanitize preloads it through GIST_NGINX_ENV) freed memory is held in its
+# quarantine for a while, so RSS says nothing there: the sanitizer's own leak and use checks do.
+SKIP: {
+    skip 'RSS under AddressSanitizer measures its quarantine', 1 if $ENV{GIST_NGINX_ENV};
+    cmp_ok($rss1 - $rss0, '<', 2048, "master RSS grew by less than 2 MB over 40 reloads ($rss0 → $rss1 kB)");
+}
 
 $ng->stop;
 is_deeply([$ng->alerts], [], 'no [alert] or worse in the error log');

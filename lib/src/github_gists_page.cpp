@@ -44,6 +44,8 @@ std::variant<GistsPage, PageParseError> parse_gists_page(std::string_view body) 
         // e.what() quotes the offending token, which may be long; report only the position.
         return error("body is not JSON (byte " + std::to_string(e.byte) + "): \"" +
                      body_preview(body) + "\"");
+    } catch (const Json::exception&) {  // out_of_range 406: a number a double cannot hold (1e999)
+        return error("body is not JSON we can read (number out of range): \"" + body_preview(body) + "\"");
     }
     if (!doc.is_array()) {
         return error(std::string("body is a JSON ") + doc.type_name() + ", not an array");

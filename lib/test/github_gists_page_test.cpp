@@ -151,6 +151,13 @@ TEST(ParseGistsPage, Garbage) {
     EXPECT_FALSE(err(std::string("[\0]", 3)).empty());
 }
 
+TEST(ParseGistsPage, NumberOutOfRangeIsAnError) {
+    // nlohmann throws out_of_range (406), not parse_error, for a number a double cannot hold;
+    // found by fuzz/fuzz_gists_page. It must be a page error like any other unreadable body.
+    EXPECT_NE(err(R"([{"id":"a","files":{},"size":1e999}])").find("not JSON"), std::string::npos);
+    EXPECT_FALSE(err("[-1e400]").empty());
+}
+
 TEST(ParseGistsPage, ErrorMessageIsShort) {
     const std::string body = "<!DOCTYPE html><html>" + std::string(5000, 'x') + "</html>";
     const std::string message = err(body);

@@ -42,6 +42,10 @@ our $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
 our $REDIS_SERVER = '/usr/bin/redis-server';
 
 my @LIVE;              # harness objects to clean up at exit
+# GIST_NGINX_ENV="NAME=value ..." (./build.sh test-sanitize): added to the environment of every
+# nginx command (e.g. LD_PRELOAD of the ASan runtime); %%SANITIZER_LOG%% in a value becomes
+# <test dir>/sanitizer/report. A test whose nginx wrote a report there fails at its end.
+our $SANITIZER_DIR;
 my $OWNER_PID = $$;    # forked children never clean up
 my %PORTS_GIVEN;
 
@@ -102,6 +106,11 @@ sub new {
     }, $class;
     push @LIVE, $self;
     note_v("test dir: $dir");
+    if ($ENV{GIST_NGINX_ENV}) {    # sanitizers: reports of nginx's workers (user nobody) land here
+        $SANITIZER_DIR = "$dir/sanitizer";
+        mkdir $SANITIZER_DIR;
+        chmod 01777, $SANITIZER_DIR;
+    }
     return $self;
 }
 
@@ -303,6 +312,11 @@ sub cleanup {
     eval { $_->stop } for @{ $self->{pipedrives} || [] };
     eval { $_->stop } for @{ $self->{proxies} || [] };
     eval { $_->stop } for @{ $self->{redises} };
+    for my $f (grep { -s } glob "$self->{dir}/sanitizer/report*") {
+        open my $fh, '<', $f or next;
+        Test::More::diag("sanitizer report $f:\n" . join('', grep { defined } (<$fh>)[0 .. 59]));
+        $self->{sanitizer_reports}++;
+    }
     if ($ENV{TEST_NGINX_LEAVE}) {
         Test::More::diag("TEST_NGINX_LEAVE: left $self->{dir}");
     } else {
@@ -314,7 +328,7 @@ END {
     if ($$ == $OWNER_PID) {
         my $rc = $?;
         $_->cleanup for @LIVE;
-        $? = $rc;
+        $? = $rc || ((grep { $_->{sanitizer_reports} } @LIVE) ? 99 : 0);
     }
 }
 for my $sig (qw(INT TERM HUP)) {
@@ -846,6 +860,12 @@ sub _run_cmd {
     if ($pid == 0) {
         open STDERR, '>&', \*STDOUT;
         open STDIN, '<', '/dev/null';
+        if ($cmd[0] eq $GistTest::NGINX && $ENV{GIST_NGINX_ENV} && $GistTest::SANITIZER_DIR) {
+            for (split ' ', $ENV{GIST_NGINX_ENV}) {
+                my ($k, $v) = split /=/, $_, 2;
+                $ENV{$k} = $v =~ s/%%SANITIZER_LOG%%/$GistTest::SANITIZER_DIR\/report/gr;
+            }
+        }
         exec @cmd or POSIX::_exit(127);
     }
     local $/;
