@@ -46,6 +46,7 @@ static void ngx_http_gist_answer_handler(ngx_event_t *ev);
 static void ngx_http_gist_deadline_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response);
 static ngx_int_t ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login);
+static void ngx_http_gist_path_tail(ngx_http_request_t *r, std::string *tail);
 
 
 ngx_int_t
@@ -89,6 +90,12 @@ ngx_http_gist_handler(ngx_http_request_t *r)
     case NGX_HTTP_GIST_TRACKED_USERS:
         request.endpoint = gist::Endpoint::tracked_users;
         break;
+    case NGX_HTTP_GIST_DEALS:
+        request.endpoint = gist::Endpoint::deals;
+        break;
+    case NGX_HTTP_GIST_METRICS:
+        request.endpoint = gist::Endpoint::metrics;
+        break;
     default:
         request.endpoint = gist::Endpoint::health;
         break;
@@ -104,6 +111,11 @@ ngx_http_gist_handler(ngx_http_request_t *r)
             } else {
                 request.login = "/";   /* never a valid login: answered with 400 */
             }
+        }
+
+        if (request.endpoint == gist::Endpoint::deals) {
+            ngx_http_gist_path_tail(r, &request.path);
+            request.args.assign(reinterpret_cast<const char *>(r->args.data), r->args.len);
         }
 
         cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_gist_ctx_t));
@@ -304,4 +316,30 @@ ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login)
     login->len = last - p;
 
     return NGX_OK;
+}
+
+
+/*
+ * What follows a prefix location's name: "/deals/abc/retry" in "location /deals" → "/abc/retry".
+ * An exact location has none; a regex location hands over the whole URI (use a prefix location).
+ */
+static void
+ngx_http_gist_path_tail(ngx_http_request_t *r, std::string *tail)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+    u_char                    *p, *last;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+
+    p = r->uri.data;
+    last = r->uri.data + r->uri.len;
+
+    if (clcf->exact_match) {
+        p = last;
+
+    } else if (!clcf->regex && clcf->name.len <= r->uri.len) {
+        p += clcf->name.len;
+    }
+
+    tail->assign(reinterpret_cast<const char *>(p), last - p);
 }

@@ -265,6 +265,13 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       0,
       (void *) NGX_HTTP_GIST_HEALTH },
 
+    { ngx_string("gist_deals"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_DEALS },
+
       ngx_null_command
 };
 
@@ -836,6 +843,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.redis_prefix = ngx_http_gist_string(gmcf->redis_prefix);
         settings.deal_wait = std::chrono::milliseconds(gmcf->pipedrive_response_wait);
         settings.rescan_interval = std::chrono::milliseconds(gmcf->rescan_interval);
+        settings.pipedrive_url = ngx_http_gist_string(gmcf->pipedrive_api_url);
 
         rt->http = gist::make_curl_http_client(rt->loop, rt->logger);
         rt->redis = gist::make_hiredis_client(rt->loop, rt->logger, std::move(endpoint), redis_options);

@@ -16,7 +16,9 @@ typedef enum {
     NGX_HTTP_GIST_NONE = 0,
     NGX_HTTP_GIST_USER,
     NGX_HTTP_GIST_TRACKED_USERS,
-    NGX_HTTP_GIST_HEALTH
+    NGX_HTTP_GIST_HEALTH,
+    NGX_HTTP_GIST_DEALS,
+    NGX_HTTP_GIST_METRICS
 } ngx_http_gist_endpoint_e;
 
 

@@ -1,5 +1,7 @@
 #include "gist/api.hpp"
 
+#include "gist/api_deals.hpp"
+
 #include "gist/deal_note.hpp"
 #include "gist/deal_outbox.hpp"
 #include "gist/deal_title.hpp"
@@ -95,6 +97,7 @@ struct Api::Impl {
     GistStore store;
     DealOutbox outbox;
     ScanSettings scan;
+    DealsApi deals_api;
 
     Impl(EventLoop& l, HttpClient& h, RedisClient& r, Logger& lg, ApiSettings s)
         : loop(l),
@@ -103,7 +106,8 @@ struct Api::Impl {
           log(lg),
           settings(std::move(s)),
           store(redis, settings.redis_prefix),
-          outbox(redis, settings.redis_prefix, "api") {
+          outbox(redis, settings.redis_prefix, "api"),
+          deals_api(loop, redis, settings.redis_prefix, settings.pipedrive_url) {
         scan.github = settings.github;
         scan.deals = settings.deals;
         scan.rescan_interval = settings.rescan_interval;
@@ -519,6 +523,9 @@ const char* Api::allowed_methods(Endpoint endpoint) {
 
 std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done) {
     auto& api = *impl_;
+    if (request.endpoint == Endpoint::deals) {
+        return api.deals_api.handle(request, std::move(on_done));
+    }
     std::shared_ptr<Operation> op;
     const auto immediate = [&](ApiResponse response) {
         op = std::make_shared<Immediate>(api, std::move(on_done), std::move(response));

@@ -18,13 +18,15 @@
 
 namespace gist {
 
-enum class Endpoint { user, tracked_users, health };
+enum class Endpoint { user, tracked_users, health, deals, metrics };
 
 struct ApiRequest {
     Endpoint endpoint = Endpoint::health;
     std::string method;              // "GET", "HEAD", "POST", "DELETE", …
     std::string login;               // the raw path segment for Endpoint::user
     std::int64_t content_length = -1;  // -1: none / unknown
+    std::string path;                // Endpoint::deals: the URI after the location's prefix
+    std::string args;                // the query string (without '?')
 };
 
 struct ApiSettings {
@@ -39,6 +41,8 @@ struct ApiSettings {
     std::chrono::milliseconds rescan_interval{0};
     // Called after a scan queued deal jobs (the local DealWorker starts on them at once).
     std::function<void()> jobs_queued;
+    // The company's Pipedrive, for the console's deal links (GET /deals); empty when deals are off.
+    std::string pipedrive_url;
 };
 
 // A request in progress. Destroying it cancels the request: its callback never runs.
