@@ -19,7 +19,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Debian packages the build, the product and the tests need.
 BUILD_PKGS=(build-essential cmake pkg-config git nginx nginx-dev libhiredis-dev libcurl4-openssl-dev
             nlohmann-json3-dev libgtest-dev libgmock-dev googletest redis-server redis-tools curl perl)
-TEST_PKGS=(libjson-pp-perl libyaml-libyaml-perl wrk valgrind bc)
+TEST_PKGS=(libjson-pp-perl libyaml-libyaml-perl wrk valgrind bc prometheus)
 
 need_packages() {
     local missing=() p

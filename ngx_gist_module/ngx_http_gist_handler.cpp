@@ -255,7 +255,19 @@ ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
         return ngx_http_send_header(r);
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
+    if (response.content_type.empty()) {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+
+    } else {
+        r->headers_out.content_type.len = response.content_type.size();
+        r->headers_out.content_type.data = static_cast<u_char *>(ngx_pnalloc(r->pool, response.content_type.size()));
+        if (r->headers_out.content_type.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(r->headers_out.content_type.data, response.content_type.data(), response.content_type.size());
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_length_n = response.body.size();
 

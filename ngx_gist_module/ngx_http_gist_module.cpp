@@ -272,6 +272,13 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       0,
       (void *) NGX_HTTP_GIST_DEALS },
 
+    { ngx_string("gist_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_METRICS },
+
       ngx_null_command
 };
 
@@ -432,6 +439,10 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"gist_*\" handlers require \"gist_redis\" in the http block in %V:%ui",
                       &gmcf->handler_file, gmcf->handler_line);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (gmcf->handlers && ngx_http_gist_metrics_add_zone(cf, gmcf) != NGX_OK) {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -821,6 +832,8 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
 
+        ngx_http_gist_metrics_attach(gmcf);
+
         auto rt = std::make_unique<ngx_http_gist_runtime_t>(cycle->log);
 
         gist::RedisEndpoint endpoint;
@@ -937,6 +950,7 @@ ngx_http_gist_exit_process(ngx_cycle_t *cycle)
 
     try {
         ngx_http_gist_runtime.reset();
+        ngx_http_gist_metrics_detach();
 
     } catch (...) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "gist: worker cleanup failed");

@@ -65,6 +65,8 @@ typedef struct {
     ngx_str_t                  handler_file;
     ngx_uint_t                 handler_line;
     ngx_uint_t                 handlers;
+
+    ngx_shm_zone_t            *metrics_zone;      /* "gist_metrics": the counters of /metrics */
 } ngx_http_gist_main_conf_t;
 
 
@@ -79,6 +81,11 @@ ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r);
 
 /* the worker's API; NULL outside workers or when the module is not used */
 gist::Api *ngx_http_gist_worker_api();
+
+/* ngx_http_gist_metrics.cpp */
+ngx_int_t ngx_http_gist_metrics_add_zone(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf);
+void ngx_http_gist_metrics_attach(ngx_http_gist_main_conf_t *gmcf);
+void ngx_http_gist_metrics_detach();
 
 
 #endif /* NGX_HTTP_GIST_MODULE_HPP */

@@ -1,6 +1,8 @@
 #include "gist/api.hpp"
 
 #include "gist/api_deals.hpp"
+#include "gist/api_metrics.hpp"
+#include "gist/metrics.hpp"
 
 #include "gist/deal_note.hpp"
 #include "gist/deal_outbox.hpp"
@@ -98,6 +100,7 @@ struct Api::Impl {
     DealOutbox outbox;
     ScanSettings scan;
     DealsApi deals_api;
+    MetricsApi metrics_api;
 
     Impl(EventLoop& l, HttpClient& h, RedisClient& r, Logger& lg, ApiSettings s)
         : loop(l),
@@ -107,7 +110,8 @@ struct Api::Impl {
           settings(std::move(s)),
           store(redis, settings.redis_prefix),
           outbox(redis, settings.redis_prefix, "api"),
-          deals_api(loop, redis, settings.redis_prefix, settings.pipedrive_url) {
+          deals_api(loop, redis, settings.redis_prefix, settings.pipedrive_url),
+          metrics_api(loop, redis, settings.redis_prefix) {
         scan.github = settings.github;
         scan.deals = settings.deals;
         scan.rescan_interval = settings.rescan_interval;
@@ -523,8 +527,16 @@ const char* Api::allowed_methods(Endpoint endpoint) {
 
 std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done) {
     auto& api = *impl_;
+    // Every answer is counted for GET /metrics (by endpoint and status).
+    on_done = [endpoint = request.endpoint, done = std::move(on_done)](ApiResponse response) {
+        count_http(endpoint, response.status);
+        done(std::move(response));
+    };
     if (request.endpoint == Endpoint::deals) {
         return api.deals_api.handle(request, std::move(on_done));
+    }
+    if (request.endpoint == Endpoint::metrics) {
+        return api.metrics_api.handle(request, std::move(on_done));
     }
     std::shared_ptr<Operation> op;
     const auto immediate = [&](ApiResponse response) {

@@ -1,5 +1,6 @@
 #include "gist/api_deals.hpp"
 
+#include "gist/metrics.hpp"
 #include "gist/rfc3339.hpp"
 
 #include <cctype>
@@ -230,6 +231,7 @@ std::unique_ptr<ApiCall> DealsApi::handle(const ApiRequest& request, Api::Callba
                                        c.finish(error_response(404, "not_dead",
                                                                "gist " + gist + " has no dead-lettered deal job"));
                                    } else {
+                                       count_deal(DealEvent::operator_retried, static_cast<std::uint64_t>(moved));
                                        c.finish(json_response(200, {{"retried", moved}}));
                                    }
                                }));

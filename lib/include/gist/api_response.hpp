@@ -14,6 +14,7 @@ struct ApiResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
     std::string body;                                          // JSON, or empty for 204
+    std::string content_type;                                  // empty: application/json
 };
 
 ApiResponse json_response(int status, const nlohmann::json& body);
