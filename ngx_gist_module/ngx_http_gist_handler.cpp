@@ -186,7 +186,10 @@ ngx_http_gist_answer_handler(ngx_event_t *ev)
     }
 
     try {
-        rc = ngx_http_gist_send(r, ctx->response);
+        rc = ngx_http_gist_set_log(r, ctx->response.log);
+        if (rc == NGX_OK) {
+            rc = ngx_http_gist_send(r, ctx->response);
+        }
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s", e.what());

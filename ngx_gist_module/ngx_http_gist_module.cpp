@@ -284,7 +284,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_gist_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_gist_add_variables,           /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_gist_create_main_conf,        /* create main configuration */

@@ -9,6 +9,7 @@
 
 namespace gist {
 class Api;
+struct ApiLogInfo;
 }
 
 
@@ -81,6 +82,16 @@ ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r);
 
 /* the worker's API; NULL outside workers or when the module is not used */
 gist::Api *ngx_http_gist_worker_api();
+
+/* ngx_http_gist_variables.cpp: $gist_login, $gist_github_requests, $gist_scan */
+typedef struct {
+    ngx_str_t                  login;
+    ngx_uint_t                 github_requests;
+    ngx_str_t                  scan;
+} ngx_http_gist_log_t;
+
+ngx_int_t ngx_http_gist_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_gist_set_log(ngx_http_request_t *r, const gist::ApiLogInfo &info);
 
 /* ngx_http_gist_metrics.cpp */
 ngx_int_t ngx_http_gist_metrics_add_zone(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf);

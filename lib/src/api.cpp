@@ -131,6 +131,8 @@ public:
 
     void cancel() { done_ = nullptr; }
 
+    ApiLogInfo log;  // handed to the access log with the answer
+
     // Answers later from the event loop (the API never answers from inside handle()).
     void answer_soon(ApiResponse response) {
         pending_ = std::move(response);
@@ -153,6 +155,7 @@ protected:
         auto self = shared_from_this();
         auto done = std::move(done_);
         done_ = nullptr;
+        response.log = std::move(log);
         done(std::move(response));
     }
 
@@ -413,6 +416,8 @@ public:
 
 private:
     void on_scanned(ScanReport report) {
+        log.github_requests = report.github_requests;
+        log.scan = report.first ? "first" : "rescan";
         if (report.status == ScanReport::Status::store_failed) {
             api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + report.store_error);
             finish(redis_unavailable());
@@ -564,6 +569,7 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
                                  "a GitHub login is 1 to 39 letters, digits or single inner hyphens"));
     } else {
         auto login = normalize_login(request.login);
+        ApiLogInfo log{login, 0, request.method == "POST" || request.method == "DELETE" ? "" : "cached"};
         if (request.method == "POST") {
             op = std::make_shared<ScanUser>(api, std::move(on_done), std::move(login));
         } else if (request.method == "DELETE") {
@@ -571,6 +577,7 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
         } else {
             op = std::make_shared<ShowUser>(api, std::move(on_done), std::move(login));
         }
+        op->log = std::move(log);
     }
     op->run();
     return std::make_unique<CallHandle>(std::move(op));
