@@ -221,6 +221,29 @@ try {
     (await page.locator('#users .error').textContent()).includes('Redis'));
   await page.unroute('**/trackedusers**');
 
+  // --- paging by cursor (the /trackedusers contract: limit, cursor, next_cursor) -------------
+  const fake = (login) => ({ login, tracked_since: '2026-01-01T00:00:00Z', last_scanned_at: null,
+                             next_scan_at: null, last_scan: null, gist_count: 0 });
+  const asked = [];
+  await page.route('**/trackedusers**', (r) => {
+    const u = new URL(r.request().url());
+    asked.push(u.search);
+    const second = u.searchParams.get('cursor') === 'c1';
+    r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(second
+      ? { count: 3, users: [fake('pc')] }
+      : { count: 3, users: [fake('pa'), fake('pb')], next_cursor: 'c1' }) });
+  });
+  await page.goto(`${BASE}/#/`);
+  await page.reload();
+  await eventually('page 1: two users and a "Load more" button', async () =>
+    (await page.locator('tr[data-login]').count()) === 2 && (await page.locator('#more').count()) === 1);
+  await page.click('#more');
+  await eventually('page 2 appended; no next_cursor: no more button', async () =>
+    (await page.locator('tr[data-login]').count()) === 3 && (await page.locator('#more').count()) === 0);
+  check(asked.some((q) => q.includes('limit=20')) && asked.some((q) => q.includes('cursor=c1')),
+        'asks with limit and the next_cursor it got', JSON.stringify(asked));
+  await page.unroute('**/trackedusers**');
+
   // --- 375 px wide ---------------------------------------------------------------------------
   const small = await context.newPage();
   await small.setViewportSize({ width: 375, height: 800 });
