@@ -5,6 +5,11 @@
  * events for the fd, and gives it back with ngx_free_connection() and c->fd = -1, never closing the
  * fd (the owner closes it right after). Events are level-triggered, so a library that reads only
  * part of what is buffered is called again.
+ *
+ * Shutdown guards (non-cancelable timers) keep a gracefully stopping worker alive while
+ * background work is in flight, but never past worker_shutdown_timeout: then NGINX closes the
+ * worker's connections, the guards let go, and the work still in flight is dropped when the
+ * worker exits (it is leased in Redis and taken over by another worker).
  */
 
 #include "ngx_http_gist_event_loop.hpp"
@@ -15,6 +20,45 @@
 
 
 namespace {
+
+/* a guard looks at the shutdown state this often while armed */
+constexpr ngx_msec_t  ngx_http_gist_guard_step = 100;
+
+/* NGINX's shutdown timer closed this worker's connections (worker_shutdown_timeout) */
+bool        ngx_http_gist_shutdown_expired;
+/* when this worker was first seen exiting */
+ngx_msec_t  ngx_http_gist_exit_seen;
+bool        ngx_http_gist_exit_seen_set;
+bool        ngx_http_gist_shutdown_logged;
+
+
+/* true once a stopping worker has used up worker_shutdown_timeout */
+bool
+ngx_http_gist_shutdown_timed_out()
+{
+    ngx_core_conf_t  *ccf;
+
+    if (!ngx_exiting) {
+        return false;
+    }
+
+    if (ngx_http_gist_shutdown_expired) {
+        return true;
+    }
+
+    ccf = reinterpret_cast<ngx_core_conf_t *>(ngx_get_conf(ngx_cycle->conf_ctx, ngx_core_module));
+    if (ccf->shutdown_timeout == 0 || ccf->shutdown_timeout == NGX_CONF_UNSET_MSEC) {
+        return false;   /* no worker_shutdown_timeout: wait for the work as long as it takes */
+    }
+
+    if (!ngx_http_gist_exit_seen_set) {
+        ngx_http_gist_exit_seen = ngx_current_msec;
+        ngx_http_gist_exit_seen_set = true;
+    }
+
+    return ngx_current_msec - ngx_http_gist_exit_seen >= ccf->shutdown_timeout;
+}
+
 
 class ngx_http_gist_fd_watch final : public gist::FdWatch {
 public:
@@ -72,20 +116,27 @@ private:
         }
     }
 
-    static void handler(ngx_event_t *ev)
+    static void handler(ngx_event_t *ev) noexcept
     {
         ngx_connection_t  *c = static_cast<ngx_connection_t *>(ev->data);
-        auto *self = static_cast<ngx_http_gist_fd_watch *>(c->data);
+        auto              *self = static_cast<ngx_http_gist_fd_watch *>(c->data);
+        ngx_log_t         *log = ev->log;
+        bool               write = ev->write != 0;
 
+        if (c->close && ngx_exiting) {
+            /* ngx_shutdown_timer_handler(): worker_shutdown_timeout has passed */
+            ngx_http_gist_shutdown_expired = true;
+        }
+
+        /* the callback may destroy this watch and its connection: touch neither afterwards */
         try {
-            /* the callback may destroy this watch: run a copy, touch nothing afterwards */
             auto cb = self->cb_;
-            cb(!ev->write, ev->write != 0);
+            cb(!write, write);
 
         } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: fd event handler failed: %s", e.what());
+            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: fd event handler failed: %s", e.what());
         } catch (...) {
-            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: fd event handler failed");
+            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: fd event handler failed");
         }
     }
 
@@ -97,7 +148,7 @@ private:
 class ngx_http_gist_timer final : public gist::Timer {
 public:
     ngx_http_gist_timer(ngx_log_t *log, gist::EventLoop::TimerCallback cb, bool cancelable)
-        : cb_(std::move(cb))
+        : cb_(std::move(cb)), guard_(!cancelable)
     {
         ngx_memzero(&ev_, sizeof(ngx_event_t));
         ev_.handler = handler;
@@ -116,7 +167,15 @@ public:
             ngx_del_timer(&ev_);
         }
 
-        ngx_add_timer(&ev_, delay.count() < 0 ? 0 : (ngx_msec_t) delay.count());
+        ngx_msec_t  ms = delay.count() < 0 ? 0 : (ngx_msec_t) delay.count();
+
+        if (guard_) {
+            /* a guard wakes up in steps, to let go once worker_shutdown_timeout is used up */
+            deadline_ = ngx_current_msec + ms;
+            ms = ngx_min(ms, ngx_http_gist_guard_step);
+        }
+
+        ngx_add_timer(&ev_, ms);
     }
 
     void cancel() override
@@ -133,24 +192,46 @@ public:
     bool armed() const override { return ev_.timer_set; }
 
 private:
-    static void handler(ngx_event_t *ev)
+    static void handler(ngx_event_t *ev) noexcept
     {
-        auto *self = static_cast<ngx_http_gist_timer *>(ev->data);
+        auto       *self = static_cast<ngx_http_gist_timer *>(ev->data);
+        ngx_log_t  *log = ev->log;
 
+        if (self->guard_) {
+            if (ngx_http_gist_shutdown_timed_out()) {
+                if (!ngx_http_gist_shutdown_logged) {
+                    ngx_http_gist_shutdown_logged = true;
+                    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                                  "gist: worker_shutdown_timeout: background work in flight is "
+                                  "left to other workers");
+                }
+
+                return;     /* disarmed: the worker may exit */
+            }
+
+            if ((ngx_msec_int_t) (self->deadline_ - ngx_current_msec) > 0) {
+                ngx_add_timer(ev, ngx_min(self->deadline_ - ngx_current_msec,
+                                          ngx_http_gist_guard_step));
+                return;
+            }
+        }
+
+        /* the callback may destroy this timer (and ev with it): touch neither afterwards */
         try {
-            /* the callback may destroy this timer */
             auto cb = self->cb_;
             cb();
 
         } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: timer handler failed: %s", e.what());
+            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: timer handler failed: %s", e.what());
         } catch (...) {
-            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "gist: timer handler failed");
+            ngx_log_error(NGX_LOG_ERR, log, 0, "gist: timer handler failed");
         }
     }
 
     ngx_event_t                        ev_;
     gist::EventLoop::TimerCallback     cb_;
+    bool                               guard_;
+    ngx_msec_t                         deadline_ = 0;
 };
 
 }  // namespace

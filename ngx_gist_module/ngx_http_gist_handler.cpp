@@ -41,21 +41,22 @@ struct ngx_http_gist_ctx_t {
 }  // namespace
 
 
-static void ngx_http_gist_cleanup(void *data);
-static void ngx_http_gist_answer_handler(ngx_event_t *ev);
-static void ngx_http_gist_deadline_handler(ngx_event_t *ev);
+static void ngx_http_gist_cleanup(void *data) noexcept;
+static void ngx_http_gist_answer_handler(ngx_event_t *ev) noexcept;
+static void ngx_http_gist_deadline_handler(ngx_event_t *ev) noexcept;
 static ngx_int_t ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response);
 static ngx_int_t ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login);
+static void ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept;
 static void ngx_http_gist_path_tail(ngx_http_request_t *r, std::string *tail);
 
 
 ngx_int_t
-ngx_http_gist_handler(ngx_http_request_t *r)
+ngx_http_gist_handler(ngx_http_request_t *r) noexcept
 {
     ngx_int_t                   rc;
     ngx_str_t                   login;
     ngx_pool_cleanup_t         *cln;
-    ngx_http_gist_ctx_t        *ctx;
+    ngx_http_gist_ctx_t        *ctx = nullptr;
     ngx_http_gist_loc_conf_t   *glcf;
     ngx_http_gist_main_conf_t  *gmcf;
     gist::Api                  *api;
@@ -113,9 +114,24 @@ ngx_http_gist_handler(ngx_http_request_t *r)
             }
         }
 
+        request.query.assign(reinterpret_cast<const char *>(r->args.data), r->args.len);
+
         if (request.endpoint == gist::Endpoint::deals) {
             ngx_http_gist_path_tail(r, &request.path);
-            request.args.assign(reinterpret_cast<const char *>(r->args.data), r->args.len);
+        }
+
+        if (r->headers_in.if_none_match) {
+            request.if_none_match.assign(reinterpret_cast<const char *>(r->headers_in.if_none_match->value.data),
+                                         r->headers_in.if_none_match->value.len);
+        }
+
+        /* a read rendered a moment ago is written at once: no Redis, no posted event */
+        if (auto cached = api->cached_answer(request)) {
+            if (ngx_http_gist_set_log(r, cached->log) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_gist_send(r, *cached);
         }
 
         cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_gist_ctx_t));
@@ -149,6 +165,12 @@ ngx_http_gist_handler(ngx_http_request_t *r)
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed: %s", e.what());
+        ngx_http_gist_abandon(ctx);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "gist: request failed");
+        ngx_http_gist_abandon(ctx);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -163,8 +185,28 @@ ngx_http_gist_handler(ngx_http_request_t *r)
 }
 
 
+/* the request is answered with an error right away: nothing of it may fire later */
 static void
-ngx_http_gist_cleanup(void *data)
+ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept
+{
+    if (ctx == nullptr) {
+        return;
+    }
+
+    ctx->call.reset();
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
+    if (ctx->answer.posted) {
+        ngx_delete_posted_event(&ctx->answer);
+    }
+}
+
+
+static void
+ngx_http_gist_cleanup(void *data) noexcept
 {
     auto *ctx = static_cast<ngx_http_gist_ctx_t *>(data);
 
@@ -174,7 +216,7 @@ ngx_http_gist_cleanup(void *data)
 
 
 static void
-ngx_http_gist_answer_handler(ngx_event_t *ev)
+ngx_http_gist_answer_handler(ngx_event_t *ev) noexcept
 {
     auto               *ctx = static_cast<ngx_http_gist_ctx_t *>(ev->data);
     ngx_http_request_t *r = ctx->request;
@@ -194,6 +236,10 @@ ngx_http_gist_answer_handler(ngx_event_t *ev)
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s", e.what());
         rc = NGX_ERROR;
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed");
+        rc = NGX_ERROR;
     }
 
     ngx_http_finalize_request(r, rc);
@@ -202,7 +248,7 @@ ngx_http_gist_answer_handler(ngx_event_t *ev)
 
 
 static void
-ngx_http_gist_deadline_handler(ngx_event_t *ev)
+ngx_http_gist_deadline_handler(ngx_event_t *ev) noexcept
 {
     auto               *ctx = static_cast<ngx_http_gist_ctx_t *>(ev->data);
     ngx_http_request_t *r = ctx->request;
@@ -210,11 +256,19 @@ ngx_http_gist_deadline_handler(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: request got no answer in time");
 
-    ctx->call.reset();
-    ctx->response = gist::error_response(504, "timeout", "the request took too long");
-
     if (ctx->answer.posted) {
         ngx_delete_posted_event(&ctx->answer);
+    }
+
+    try {
+        ctx->call.reset();
+        ctx->response = gist::error_response(504, "timeout", "the request took too long");
+
+    } catch (...) {
+        /* not even an error body could be made: end the request without one */
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_run_posted_requests(c);
+        return;
     }
 
     ngx_http_gist_answer_handler(&ctx->answer);
@@ -251,10 +305,17 @@ ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
         h->value.data[header.second.size()] = '\0';
     }
 
-    if (response.status == NGX_HTTP_NO_CONTENT || response.body.empty()) {
+    if (response.body.empty()) {
         r->header_only = 1;
-        r->headers_out.content_length_n = 0;
-        ngx_http_clear_content_length(r);
+
+        if (response.status == NGX_HTTP_NO_CONTENT || response.status == NGX_HTTP_NOT_MODIFIED) {
+            ngx_http_clear_content_length(r);
+
+        } else {
+            /* without a length an HTTP/1.1 answer would be chunked, with no last chunk */
+            r->headers_out.content_length_n = 0;
+        }
+
         return ngx_http_send_header(r);
     }
 

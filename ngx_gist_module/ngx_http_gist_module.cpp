@@ -7,11 +7,13 @@
  */
 
 #include "ngx_http_gist_module.hpp"
+#include "ngx_http_gist_changes.hpp"
 #include "ngx_http_gist_event_loop.hpp"
 
 #include <gist/api.hpp>
 #include <gist/deal_worker.hpp>
 #include <gist/http_client.hpp>
+#include <gist/key_migration.hpp>
 #include <gist/redis_client.hpp>
 #include <gist/rescanner.hpp>
 
@@ -33,8 +35,22 @@ static char *ngx_http_gist_api_url(ngx_conf_t *cf, ngx_command_t *cmd, void *con
 static char *ngx_http_gist_token_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_gist_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_gist_rescan_interval(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_gist_positive_msec(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_gist_init_process(ngx_cycle_t *cycle);
 static void ngx_http_gist_exit_process(ngx_cycle_t *cycle);
+
+
+static char *
+ngx_http_gist_positive_msec(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *ms = static_cast<ngx_msec_t *>(data);
+
+    if (*ms == 0) {
+        return const_cast<char *>("must be greater than 0");
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 /* "off" or a time, as NGINX's own "…_timeout off" style directives */
@@ -139,6 +155,15 @@ static ngx_conf_num_bounds_t  ngx_http_gist_concurrency_bounds = {
     ngx_conf_check_num_bounds, 1, 256
 };
 
+/* a timeout of 0 would mean "no timeout" to libcurl and "never" to the Redis handshake */
+static ngx_conf_post_t  ngx_http_gist_timeout_post = {
+    ngx_http_gist_positive_msec
+};
+
+static ngx_conf_num_bounds_t  ngx_http_gist_page_size_bounds = {
+    ngx_conf_check_num_bounds, 1, 100000
+};
+
 static ngx_conf_num_bounds_t  ngx_http_gist_attempts_bounds = {
     ngx_conf_check_num_bounds, 0, 1000000
 };
@@ -174,7 +199,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gist_main_conf_t, redis_timeout),
-      NULL },
+      &ngx_http_gist_timeout_post },
 
     { ngx_string("gist_github_api_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -202,7 +227,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_gist_main_conf_t, upstream_timeout),
-      NULL },
+      &ngx_http_gist_timeout_post },
 
     ngx_http_gist_main_directive("gist_pipedrive_api_url", ngx_http_gist_api_url,
                                  pipedrive_api_url, NULL),
@@ -223,7 +248,7 @@ static ngx_command_t  ngx_http_gist_commands[] = {
     ngx_http_gist_main_directive("gist_pipedrive_visible_to", ngx_conf_set_num_slot,
                                  pipedrive_visible_to, NULL),
     ngx_http_gist_main_directive("gist_pipedrive_timeout", ngx_conf_set_msec_slot,
-                                 pipedrive_timeout, NULL),
+                                 pipedrive_timeout, &ngx_http_gist_timeout_post),
     ngx_http_gist_main_directive("gist_pipedrive_concurrency", ngx_conf_set_num_slot,
                                  pipedrive_concurrency, &ngx_http_gist_concurrency_bounds),
     ngx_http_gist_main_directive("gist_pipedrive_retry_base", ngx_conf_set_msec_slot,
@@ -236,6 +261,11 @@ static ngx_command_t  ngx_http_gist_commands[] = {
                                  pipedrive_claim_timeout, NULL),
     ngx_http_gist_main_directive("gist_pipedrive_response_wait", ngx_conf_set_msec_slot,
                                  pipedrive_response_wait, NULL),
+
+    ngx_http_gist_main_directive("gist_cache_ttl", ngx_conf_set_msec_slot,
+                                 cache_ttl, NULL),
+    ngx_http_gist_main_directive("gist_tracked_users_page_size", ngx_conf_set_num_slot,
+                                 tracked_users_page_size, &ngx_http_gist_page_size_bounds),
 
     ngx_http_gist_main_directive("gist_rescan_interval", ngx_http_gist_rescan_interval,
                                  rescan_interval, NULL),
@@ -324,8 +354,11 @@ struct ngx_http_gist_runtime_t {
     ngx_http_gist_logger                   logger;
     std::unique_ptr<gist::HttpClient>      http;
     std::unique_ptr<gist::RedisClient>     redis;
+    std::unique_ptr<gist::RedisClient>     changes_feed;  /* subscribed to the changes channel */
+    std::unique_ptr<gist::ChangeSignal>    changes;
     std::unique_ptr<gist::DealWorker>      deals;
     std::unique_ptr<gist::Rescanner>       rescanner;
+    std::unique_ptr<gist::KeyMigration>    migration;
     std::unique_ptr<gist::Api>             api;
 
     explicit ngx_http_gist_runtime_t(ngx_log_t *log) : loop(log), logger(log) {}
@@ -336,6 +369,8 @@ struct ngx_http_gist_runtime_t {
         api.reset();
         rescanner.reset();
         deals.reset();
+        migration.reset();
+        changes_feed.reset();
         redis.reset();
         http.reset();
     }
@@ -380,6 +415,9 @@ ngx_http_gist_create_main_conf(ngx_conf_t *cf)
     gmcf->github_max_pages = NGX_CONF_UNSET;
     gmcf->upstream_timeout = NGX_CONF_UNSET_MSEC;
 
+    gmcf->cache_ttl = NGX_CONF_UNSET_MSEC;
+    gmcf->tracked_users_page_size = NGX_CONF_UNSET;
+
     gmcf->rescan_interval = NGX_CONF_UNSET_MSEC;
     gmcf->rescan_concurrency = NGX_CONF_UNSET;
     gmcf->github_rate_reserve = NGX_CONF_UNSET;
@@ -418,6 +456,9 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(gmcf->github_max_pages, 10);
     ngx_conf_init_msec_value(gmcf->upstream_timeout, 10000);
 
+    ngx_conf_init_msec_value(gmcf->cache_ttl, 1000);
+    ngx_conf_init_value(gmcf->tracked_users_page_size, 1000);
+
     ngx_conf_init_msec_value(gmcf->rescan_interval, 0);
     ngx_conf_init_value(gmcf->rescan_concurrency, 4);
     ngx_conf_init_value(gmcf->github_rate_reserve, 100);
@@ -440,6 +481,13 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
                       "\"gist_*\" handlers require \"gist_redis\" in the http block in %V:%ui",
                       &gmcf->handler_file, gmcf->handler_line);
         return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (gmcf->handlers && gmcf->cache_ttl) {
+        gmcf->changes_zone = ngx_http_gist_changes_zone(cf, &ngx_http_gist_module);
+        if (gmcf->changes_zone == NULL) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
     }
 
     if (gmcf->handlers && ngx_http_gist_metrics_add_zone(cf, gmcf) != NGX_OK) {
@@ -858,7 +906,29 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.rescan_interval = std::chrono::milliseconds(gmcf->rescan_interval);
         settings.pipedrive_url = ngx_http_gist_string(gmcf->pipedrive_api_url);
 
+        settings.cache_ttl = std::chrono::milliseconds(gmcf->cache_ttl);
+        settings.tracked_users_page_size = static_cast<std::size_t>(gmcf->tracked_users_page_size);
+
         rt->http = gist::make_curl_http_client(rt->loop, rt->logger);
+
+        if (gmcf->changes_zone) {
+            /*
+             * Changes made by any instance arrive on the channel; the subscription is made again
+             * after every reconnect, and the TTL bounds staleness while it is down.
+             */
+            gist::RedisClientOptions  feed_options = redis_options;
+
+            feed_options.log_name = "redis (changes feed)";
+            feed_options.quiet = true;
+
+            rt->changes = std::make_unique<ngx_http_gist_change_signal>(gmcf->changes_zone);
+            rt->changes_feed = gist::make_hiredis_client(rt->loop, rt->logger, endpoint, feed_options);
+            rt->changes_feed->subscribe(settings.redis_prefix + "changes",
+                                        [signal = rt->changes.get()](std::string) { signal->bump(); },
+                                        [signal = rt->changes.get()] { signal->bump(); });
+            settings.changes = rt->changes.get();
+        }
+
         rt->redis = gist::make_hiredis_client(rt->loop, rt->logger, std::move(endpoint), redis_options);
         if (gmcf->pipedrive_api_url.data) {
             gist::DealWorkerSettings  ds;
@@ -905,6 +975,15 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         rt->api = std::make_unique<gist::Api>(rt->loop, *rt->http, *rt->redis, rt->logger,
                                               std::move(settings));
         rt->redis->start();
+
+        /* users stored by an earlier key schema move over in bounded steps, once per fleet */
+        rt->migration = std::make_unique<gist::KeyMigration>(rt->loop, *rt->redis, rt->logger,
+                                                             ngx_http_gist_string(gmcf->redis_prefix));
+        rt->migration->start();
+
+        if (rt->changes_feed) {
+            rt->changes_feed->start();
+        }
 
         /* said once per start or reload, by the first worker, into the error log */
         if (ngx_worker == 0) {

@@ -58,6 +58,10 @@ typedef struct {
     ngx_str_t                  pipedrive_file;    /* where gist_pipedrive_api_url is, for errors */
     ngx_uint_t                 pipedrive_line;
 
+    ngx_msec_t                 cache_ttl;         /* 0: no answers from memory */
+    ngx_int_t                  tracked_users_page_size;
+    ngx_shm_zone_t            *changes_zone;      /* the instance's change generation */
+
     ngx_msec_t                 rescan_interval;   /* 0: off */
     ngx_int_t                  rescan_concurrency;
     ngx_int_t                  github_rate_reserve;
@@ -78,7 +82,7 @@ typedef struct {
 
 extern "C" ngx_module_t  ngx_http_gist_module;
 
-ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r) noexcept;
 
 /* the worker's API; NULL outside workers or when the module is not used */
 gist::Api *ngx_http_gist_worker_api();

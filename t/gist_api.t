@@ -63,7 +63,9 @@ for my $u (qw(zed bob alice)) {
 ($st, $h, $body, $j) = $ng->http(GET => '/trackedusers');
 is($st, 200, '/trackedusers: 200');
 like($h->{'content-type'}, qr{^application/json\b}, '/trackedusers: application/json');
-is_deeply([sort keys %{ $j || {} }], [qw(count users)], '/trackedusers: keys');
+# issue 8: pages; one page holds every user here, so next_cursor is null
+is_deeply([sort keys %{ $j || {} }], [qw(count next_cursor users)], '/trackedusers: keys');
+ok(exists $j->{next_cursor} && !defined $j->{next_cursor}, '/trackedusers: next_cursor null on the last page');
 is($j->{count}, 4, '/trackedusers: count 4');
 is_deeply([map { $_->{login} } @{ $j->{users} || [] }], [qw(alice bob octocat zed)], 'users sorted by login');
 is_deeply([map { [sort keys %$_] } @{ $j->{users} || [] }],
@@ -91,7 +93,8 @@ error_ok([$ng->http(DELETE => '/user/neverseen')], 404, 'not_tracked', 'DELETE u
 ($st, $h, $body, $j) = $ng->http(GET => '/trackedusers');
 is_deeply([map { $_->{login} } @{ $j->{users} || [] }], [qw(alice bob zed)], '/trackedusers without octocat');
 is($j->{count}, 3, '/trackedusers count 3');
-ok(!grep({ $_ eq 'gist:user:octocat' } $redis->all_keys), 'Redis: gist:user:octocat removed');
+ok(!grep({ $_ eq 'gist:user:{octocat}' || $_ eq 'gist:pages:{octocat}' } $redis->all_keys),
+   'Redis: gist:user:{octocat} and gist:pages:{octocat} removed');
 ok(!$redis->cmd('ZSCORE', 'gist:users', 'octocat'), 'Redis: octocat not in gist:users');
 is_deeply($redis->hgetall('gist:seen'), $seen_before, 'Redis: seen gist ids kept, with their times');
 is($stub->count_for('octocat'), 1, 'DELETE does not call GitHub');

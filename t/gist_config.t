@@ -74,6 +74,12 @@ bad_ok('empty token file', qr/gist_github_token_file/, token_file => $empty);
 bad_ok('timeout "abc"', qr/gist_upstream_timeout/, timeout => 'abc');
 bad_ok('timeout "10parsecs"', qr/gist_upstream_timeout/, timeout => '10parsecs');
 bad_ok('timeout "-1s"', qr/gist_upstream_timeout/, timeout => '-1s');
+# 0 would mean "no timeout" to libcurl and "never connects" to the Redis handshake.
+like(bad_ok('timeout 0', qr/gist_upstream_timeout/, timeout => '0'), qr/must be greater than 0/,
+     'timeout 0: says why');
+bad_ok('timeout 0s', qr/gist_upstream_timeout/, timeout => '0s');
+bad_ok('gist_redis_timeout 0', qr/gist_redis_timeout/, http_extra => "    gist_redis_timeout 0;\n");
+bad_ok('gist_pipedrive_timeout 0', qr/gist_pipedrive_timeout/, http_extra => "    gist_pipedrive_timeout 0ms;\n");
 
 # --- gist_github_max_pages -------------------------------------------------------------------
 bad_ok('max pages "many"', qr/gist_github_max_pages/, max_pages => 'many');

@@ -50,7 +50,7 @@ is(scalar(grep { ($_->{headers}{accept} // '') eq 'application/vnd.github+json'
                  && ($_->{headers}{'x-github-api-version'} // '') eq '2022-11-28' } @req), 3,
    'big: GitHub headers on every page');
 ok(!grep({ exists $_->{headers}{'if-none-match'} } @req), 'big: no If-None-Match on the first scan');
-is($redis->hgetall('gist:user:big')->{gist_count}, 250, 'big: gist_count 250 in Redis');
+is($redis->hgetall('gist:user:{big}')->{gist_count}, 250, 'big: gist_count 250 in Redis');
 
 # --- forced page size 3: 7 gists over 3 pages -----------------------------------------------
 ($st, $h, $body, $j) = $ng->http(POST => '/user/small');
@@ -69,7 +69,7 @@ is_deeply([map { $_->{headers}{'if-none-match'} } @req], [map { $etag{$_} } @tar
           "big rescan: each page sent with that page's ETag in If-None-Match");
 is_deeply($j->{new_gists}, [], 'big rescan (all 304): nothing new');
 is_deeply($j->{old_gists}, [map { gist_view($_) } @big], 'big rescan (all 304): stored gists reused as old');
-is($redis->hgetall('gist:user:big')->{gist_count}, 250, 'big rescan: gist_count still 250');
+is($redis->hgetall('gist:user:{big}')->{gist_count}, 250, 'big rescan: gist_count still 250');
 
 # A new gist at GitHub: every page shifts, no 304; only that gist is new.
 my $fresh = StubGitHub::make_gist(id => 'f' x 32, login => 'big', created_at => '2030-01-01T00:00:00Z');
@@ -89,7 +89,7 @@ $stub->clear_requests;
 is($st, 200, 'big with a new oldest gist: 200');
 is_deeply($j->{new_gists}, [gist_view($last)], 'mixed 304/200 pages: only the added gist is new');
 is(scalar @{ $j->{old_gists} || [] }, 251, 'mixed 304/200 pages: 251 old (from reused pages too)');
-is($redis->hgetall('gist:user:big')->{gist_count}, 252, 'gist_count 252');
+is($redis->hgetall('gist:user:{big}')->{gist_count}, 252, 'gist_count 252');
 
 # A deleted gist disappears from the result.
 $stub->set_user(big => { gists => [$fresh, @big[1 .. 249], $last] });

@@ -65,9 +65,10 @@ ok(!exists $rh->{authorization}, 'GitHub: no Authorization without a token file'
 ok(!exists $rh->{'if-none-match'}, 'GitHub: no If-None-Match on the first scan');
 
 # --- Redis state ------------------------------------------------------------------------------
-is_deeply([GistTest::state_keys($redis)], ['gist:seen', 'gist:user:octocat', 'gist:users'], 'Redis keys (prefix gist:)');
+is_deeply([GistTest::state_keys($redis)], ['gist:pages:{octocat}', 'gist:seen', 'gist:user:{octocat}', 'gist:users'],
+          'Redis keys (prefix gist:; a user\'s keys share the hash tag {login})');
 is_deeply($redis->cmd('ZRANGE', 'gist:users', 0, -1), ['octocat'], 'gist:users holds the login');
-my $uh = $redis->hgetall('gist:user:octocat');
+my $uh = $redis->hgetall('gist:user:{octocat}');
 is($uh->{login}, 'octocat', 'user hash: login');
 is($uh->{gist_count}, 3, 'user hash: gist_count');
 is($uh->{tracked_since}, $first->{tracked_since}, 'user hash: tracked_since');

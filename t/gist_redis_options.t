@@ -31,7 +31,7 @@ is($st, 200, 'unix socket: health 200');
 is($j->{redis}, 'up', 'unix socket: redis up');
 ($st) = $ng1->http(POST => '/user/octocat');
 is($st, 201, 'unix socket: POST 201');
-ok(scalar(grep { $_ eq 'gist:user:octocat' } $redis->all_keys), 'unix socket: state in Redis');
+ok(scalar(grep { $_ eq 'gist:user:{octocat}' } $redis->all_keys), 'unix socket: state in Redis');
 $ng1->stop;
 
 # --- db=N ------------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ my $ng2 = $t->nginx(redis_line => '127.0.0.1:' . $redis->port . ' db=5', prefix 
 is($st, 201, 'db=5: POST 201');
 ok(!grep({ /^db5:/ } $redis->all_keys), 'db=5: nothing in database 0');
 my $k5 = $redis->cmds(['SELECT', 5], ['KEYS', 'db5:*']);
-ok(scalar(grep { $_ eq 'db5:user:bob' } @$k5), 'db=5: keys in database 5');
+ok(scalar(grep { $_ eq 'db5:user:{bob}' } @$k5), 'db=5: keys in database 5');
 $ng2->stop;
 
 # --- password_file ---------------------------------------------------------------------------
@@ -54,14 +54,14 @@ my $ng3 = $t->nginx(redis => $predis, redis_line => '127.0.0.1:%%REDISPORT%% pas
 is($st, 200, 'password_file: health 200');
 ($st, $h, my $b1) = $ng3->http(POST => '/user/octocat');
 is($st, 201, 'password_file: POST 201 (AUTH worked)');
-ok(scalar(grep { $_ eq 'gist:user:octocat' } $predis->all_keys), 'password_file: state written');
+ok(scalar(grep { $_ eq 'gist:user:{octocat}' } $predis->all_keys), 'password_file: state written');
 
 my $ng4 = $t->nginx(redis => $predis, redis_line => '127.0.0.1:%%REDISPORT%% password_file=' . $bad_file)->run;
 ($st, $h, $body, $j) = $ng4->http(GET => '/health');
 is($st, 503, 'wrong password: health 503');
 is(ref $j eq 'HASH' ? $j->{redis} : undef, 'down', 'wrong password: redis down');
 error_ok([$ng4->http(POST => '/user/bob')], 503, 'redis_unavailable', 'wrong password: POST 503 redis_unavailable');
-ok(!grep({ $_ eq 'gist:user:bob' } $predis->all_keys), 'wrong password: nothing written');
+ok(!grep({ $_ eq 'gist:user:{bob}' } $predis->all_keys), 'wrong password: nothing written');
 
 $_->stop for $ng3, $ng4;
 for my $ng ($ng1, $ng2, $ng3, $ng4) {

@@ -41,7 +41,9 @@ my %ids = map { my $u = $_; $u => [map { $_->{id} } @{ $gists{$u} }] } keys %gis
 my $redis = $t->redis;
 my $gh = $t->stub({ users => { map { $_ => { gists => $gists{$_} } } keys %gists } });
 my $pd = $t->pipedrive;
-my $ng = $t->nginx(workers => 2, http_extra => $t->pipedrive_conf($pd, response_wait => '1s'))->run;
+# retry_max 3s: a server's wait is honoured up to the backoff cap, and the 429/503 cases below
+# ask for 2 s.
+my $ng = $t->nginx(workers => 2, http_extra => $t->pipedrive_conf($pd, response_wait => '1s', retry_max => '3s'))->run;
 
 sub deals_of { GistTest::deals_of(@_) }
 sub status_of { my ($d) = @_; ref $d eq 'HASH' ? $d->{status} // '' : defined $d ? $d : 'null' }
@@ -179,7 +181,7 @@ $pd->set_behaviour({ endpoints => { create_deal => { fail => { count => 1, statu
 post_user('unauth');
 ok(GistTest::wait_for(sub { ($redis->cmd('LLEN', 'gist:deals:dead') // 0) >= 3 }, 15, 0.1),
    '401: the job dead-lettered');
-sleep 2;    # > retry_max: a job that were retried would have been by now
+sleep 3.5;  # > retry_max: a job that were retried would have been by now
 
 my @dead = map { GistTest::json_decode($_) } @{ $redis->cmd('LRANGE', 'gist:deals:dead', 0, -1) };
 is(scalar @dead, 3, 'dead list has 3 entries');

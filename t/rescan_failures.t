@@ -78,7 +78,7 @@ for my $u (@ok) {
                $INTERVAL / 2, $INTERVAL));
     is(scalar(grep { ($_->{status} // 0) != 500 } grep { $_->{time} > $t0 } $gh->requests_for('broken')), 0,
        'broken: every retry was answered 500');
-    my $f = $redis->cmd('HGET', 'gist:user:broken', 'failures');
+    my $f = $redis->cmd('HGET', 'gist:user:{broken}', 'failures');
     ok(defined $f && $f >= @ts - 1, 'broken: consecutive failures counted in Redis (' . ($f // 'undef') . ')');
     my @warn = grep { /rescan of broken failed/ } split /\n/, $ng->error_log;
     ok(@warn >= 1, 'broken: the failed rescans are logged');
@@ -115,7 +115,7 @@ is($gv->{gist_count}, 1, 'gone: its stored gists are kept');
 $gh->set_user(broken => { gists => $gists{broken} });
 ok(GistTest::wait_for(sub { (user_view('broken')->{last_scan} // '') =~ /^(?:ok|not_modified)\z/ }, 2 * $INTERVAL + 1, 0.1),
    'broken: recovers once GitHub answers again');
-is($redis->cmd('HGET', 'gist:user:broken', 'failures'), 0, 'broken: failures back to 0');
+is($redis->cmd('HGET', 'gist:user:{broken}', 'failures'), 0, 'broken: failures back to 0');
 ($st, undef, $body, $j) = $ng->http(GET => '/health');
 is($j->{rescan}{overdue}, 0, '/health: nothing overdue') or diag $body;
 $ng->no_alerts;

@@ -7,17 +7,22 @@
 #include "gist/deal_note.hpp"
 #include "gist/deal_outbox.hpp"
 #include "gist/deal_title.hpp"
+#include "gist/entity_tag.hpp"
 #include "gist/gist_store.hpp"
 #include "gist/github_gist_lister.hpp"
 #include "gist/login.hpp"
+#include "gist/page_cursor.hpp"
+#include "gist/response_cache.hpp"
 #include "gist/rfc3339.hpp"
 #include "gist/user_scanner.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +73,71 @@ json gists_json(std::vector<Gist> gists, const std::unordered_map<std::string, D
     return out;
 }
 
+// A 200 that may be reused and revalidated: a strong ETag, and clients ask before reusing it.
+ApiResponse cacheable(ApiResponse response) {
+    response.headers.emplace_back("ETag", strong_etag(response.body));
+    response.headers.emplace_back("Cache-Control", "no-cache");
+    return response;
+}
+
+// The answer to a client that already has `response` (If-None-Match matches): 304, no body.
+std::optional<ApiResponse> not_modified(const ApiResponse& response, const std::string& if_none_match) {
+    if (if_none_match.empty() || response.status != 200) {
+        return std::nullopt;
+    }
+    for (const auto& [name, value] : response.headers) {
+        if (name == "ETag" && if_none_match_matches(if_none_match, value)) {
+            ApiResponse unchanged;
+            unchanged.status = 304;
+            unchanged.headers = response.headers;
+            return unchanged;
+        }
+    }
+    return std::nullopt;
+}
+
+ApiResponse conditional(ApiResponse response, const std::string& if_none_match) {
+    if (auto unchanged = not_modified(response, if_none_match)) {
+        return std::move(*unchanged);
+    }
+    return response;
+}
+
+// GET /trackedusers?limit=N&cursor=C, checked.
+struct ListQuery {
+    std::size_t limit = 0;
+    std::string after;  // the login the page starts after; "" for the first page
+};
+
+std::variant<ListQuery, ApiResponse> parse_list_query(const std::string& query, std::size_t page_size) {
+    ListQuery q;
+    q.limit = page_size;
+    if (auto limit = query_parameter(query, "limit")) {
+        std::size_t n = 0;
+        bool ok = !limit->empty() && limit->size() <= 9;
+        for (char c : *limit) {
+            ok = ok && c >= '0' && c <= '9';
+            n = n * 10 + static_cast<std::size_t>(c - '0');
+        }
+        if (!ok || n == 0) {
+            return error_response(400, "invalid_limit",
+                                  "limit must be a whole number from 1 to " + std::to_string(page_size));
+        }
+        q.limit = std::min(n, page_size);
+    }
+    if (auto cursor = query_parameter(query, "cursor"); cursor && !cursor->empty()) {
+        auto after = decode_page_cursor(*cursor);
+        if (!after) {
+            return error_response(400, "invalid_cursor", "cursor is not one this API gave out (use next_cursor)");
+        }
+        q.after = std::move(*after);
+    }
+    return q;
+}
+
+std::string list_cache_key(const ListQuery& q) { return "users:" + std::to_string(q.limit) + ":" + q.after; }
+std::string user_cache_key(const std::string& login) { return "user:" + login; }
+
 ApiResponse github_failure(const GithubVerdict& verdict, const std::string& login) {
     switch (verdict.outcome) {
     case GithubOutcome::not_found:
@@ -99,6 +169,9 @@ struct Api::Impl {
     GistStore store;
     DealOutbox outbox;
     ScanSettings scan;
+    LocalChangeSignal local_changes;
+    ChangeSignal& changes;
+    ResponseCache cache;
     DealsApi deals_api;
     MetricsApi metrics_api;
 
@@ -110,6 +183,8 @@ struct Api::Impl {
           settings(std::move(s)),
           store(redis, settings.redis_prefix),
           outbox(redis, settings.redis_prefix, "api"),
+          changes(settings.changes ? *settings.changes : local_changes),
+          cache(settings.cache_ttl, changes),
           deals_api(loop, redis, settings.redis_prefix, settings.pipedrive_url),
           metrics_api(loop, redis, settings.redis_prefix) {
         scan.github = settings.github;
@@ -269,18 +344,23 @@ private:
     json body_;
 };
 
+// One page of the tracked users (docs/read-path.md), rendered once and kept in the cache.
 class TrackedUsers final : public Operation {
 public:
-    using Operation::Operation;
+    TrackedUsers(Api::Impl& api, Api::Callback done, ListQuery query, std::string if_none_match)
+        : Operation(api, std::move(done)), query_(std::move(query)), if_none_match_(std::move(if_none_match)) {}
+
     void run() override {
-        api_.store.list_users(guarded([](Operation& op, StoreResult<std::vector<UserSummary>> result) {
+        generation_ = api_.cache.generation();
+        api_.store.list_users(query_.after, query_.limit, guarded([](Operation& op, StoreResult<UserPage> result) {
             auto& self = static_cast<TrackedUsers&>(op);
             if (std::holds_alternative<StoreError>(result)) {
                 self.finish(redis_unavailable());
                 return;
             }
+            auto& page = std::get<UserPage>(result);
             auto users = json::array();
-            for (const auto& u : std::get<std::vector<UserSummary>>(result)) {
+            for (const auto& u : page.users) {
                 users.push_back({{"login", u.login},
                                  {"tracked_since", u.tracked_since},
                                  {"last_scanned_at", time_or_null(u.last_scanned_at)},
@@ -288,9 +368,20 @@ public:
                                  {"last_scan", time_or_null(u.last_scan)},
                                  {"gist_count", u.gist_count}});
             }
-            self.finish(json_response(200, {{"count", users.size()}, {"users", std::move(users)}}));
+            auto response = cacheable(json_response(
+                200, {{"count", page.count},
+                      {"users", std::move(users)},
+                      {"next_cursor", page.more ? json(encode_page_cursor(page.last_login)) : json()}}));
+            self.api_.cache.store(list_cache_key(self.query_), response, self.generation_,
+                                  std::chrono::steady_clock::now());
+            self.finish(conditional(std::move(response), self.if_none_match_));
         }));
     }
+
+private:
+    ListQuery query_;
+    std::string if_none_match_;
+    std::uint64_t generation_ = 0;
 };
 
 // Reads the deal status of every gist (when deals are on) and hands them to `then`.
@@ -316,9 +407,10 @@ void with_deals(Self& self, Api::Impl& api, std::vector<std::string> ids, Then t
 
 class ShowUser final : public Operation {
 public:
-    ShowUser(Api::Impl& api, Api::Callback done, std::string login)
-        : Operation(api, std::move(done)), login_(std::move(login)) {}
+    ShowUser(Api::Impl& api, Api::Callback done, std::string login, std::string if_none_match)
+        : Operation(api, std::move(done)), login_(std::move(login)), if_none_match_(std::move(if_none_match)) {}
     void run() override {
+        generation_ = api_.cache.generation();
         api_.store.view_user(login_, guarded([](Operation& op, StoreResult<std::optional<UserView>> result) {
             auto& self = static_cast<ShowUser&>(op);
             if (std::holds_alternative<StoreError>(result)) {
@@ -358,16 +450,20 @@ private:
             item["first_seen_at"] = seen.empty() ? json() : json(seen);
         }
         const auto& r = view_.record;
-        finish(json_response(200, {{"login", r.login},
-                                   {"tracked_since", r.tracked_since},
-                                   {"last_scanned_at", time_or_null(r.last_scanned_at)},
-                                   {"next_scan_at", next_scan_json(r.next_scan_ms)},
-                                   {"last_scan", time_or_null(r.last_scan)},
-                                   {"gist_count", r.gist_count},
-                                   {"gists", std::move(items)}}));
+        auto response = cacheable(json_response(200, {{"login", r.login},
+                                                      {"tracked_since", r.tracked_since},
+                                                      {"last_scanned_at", time_or_null(r.last_scanned_at)},
+                                                      {"next_scan_at", next_scan_json(r.next_scan_ms)},
+                                                      {"last_scan", time_or_null(r.last_scan)},
+                                                      {"gist_count", r.gist_count},
+                                                      {"gists", std::move(items)}}));
+        api_.cache.store(user_cache_key(login_), response, generation_, std::chrono::steady_clock::now());
+        finish(conditional(std::move(response), if_none_match_));
     }
 
     std::string login_;
+    std::string if_none_match_;
+    std::uint64_t generation_ = 0;
     UserView view_;
     std::vector<Gist> gists_;
 };
@@ -387,6 +483,7 @@ public:
                 self.finish(error_response(404, "not_tracked", "'" + self.login_ + "' is not tracked"));
                 return;
             }
+            self.api_.changes.bump();
             ApiResponse gone;
             gone.status = 204;
             self.finish(std::move(gone));
@@ -430,6 +527,7 @@ private:
             finish(github_failure(report.verdict, login_));
             return;
         }
+        api_.changes.bump();  // the scan was committed: this instance's reads render again
         gists_ = std::move(report.gists);
         scanned_at_ = report.scanned_at;
         on_committed(std::move(report.outcome));
@@ -557,10 +655,16 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
             immediate(method_not_allowed(request.endpoint));
         }
     } else if (request.endpoint == Endpoint::tracked_users) {
-        if (is_get(request.method)) {
-            op = std::make_shared<TrackedUsers>(api, std::move(on_done));
-        } else {
+        if (!is_get(request.method)) {
             immediate(method_not_allowed(request.endpoint));
+        } else {
+            auto query = parse_list_query(request.query, api.settings.tracked_users_page_size);
+            if (auto* bad = std::get_if<ApiResponse>(&query)) {
+                immediate(std::move(*bad));
+            } else {
+                op = std::make_shared<TrackedUsers>(api, std::move(on_done), std::get<ListQuery>(std::move(query)),
+                                                    request.if_none_match);
+            }
         }
     } else if (request.method != "POST" && !is_get(request.method) && request.method != "DELETE") {
         immediate(method_not_allowed(request.endpoint));
@@ -575,12 +679,45 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
         } else if (request.method == "DELETE") {
             op = std::make_shared<Untrack>(api, std::move(on_done), std::move(login));
         } else {
-            op = std::make_shared<ShowUser>(api, std::move(on_done), std::move(login));
+            op = std::make_shared<ShowUser>(api, std::move(on_done), std::move(login), request.if_none_match);
         }
         op->log = std::move(log);
     }
     op->run();
     return std::make_unique<CallHandle>(std::move(op));
+}
+
+std::optional<ApiResponse> Api::cached_answer(const ApiRequest& request) {
+    auto& api = *impl_;
+    if (!api.cache.enabled() || !is_get(request.method) || request.content_length > api.settings.max_body_bytes) {
+        return std::nullopt;
+    }
+    std::string key;
+    if (request.endpoint == Endpoint::user) {
+        if (!is_valid_login(request.login)) {
+            return std::nullopt;
+        }
+        key = user_cache_key(normalize_login(request.login));
+    } else if (request.endpoint == Endpoint::tracked_users) {
+        auto query = parse_list_query(request.query, api.settings.tracked_users_page_size);
+        if (!std::holds_alternative<ListQuery>(query)) {
+            return std::nullopt;
+        }
+        key = list_cache_key(std::get<ListQuery>(query));
+    } else {
+        return std::nullopt;
+    }
+    const ApiResponse* hit = api.cache.find(key, std::chrono::steady_clock::now());
+    if (hit == nullptr) {
+        return std::nullopt;
+    }
+    auto answer = not_modified(*hit, request.if_none_match).value_or(*hit);
+    // counted and logged like the answers handle() gives
+    count_http(request.endpoint, answer.status);
+    if (request.endpoint == Endpoint::user) {
+        answer.log = ApiLogInfo{normalize_login(request.login), 0, "cached"};
+    }
+    return answer;
 }
 
 }  // namespace gist

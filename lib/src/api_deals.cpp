@@ -1,6 +1,7 @@
 #include "gist/api_deals.hpp"
 
 #include "gist/metrics.hpp"
+#include "gist/page_cursor.hpp"
 #include "gist/rfc3339.hpp"
 
 #include <cctype>
@@ -19,29 +20,6 @@ using nlohmann::json;
 
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 200;
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-std::string url_decode(const std::string& s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
 
 bool all_digits(const std::string& s) {
     if (s.empty() || s.size() > 18) {
@@ -160,23 +138,6 @@ auto guarded(const std::shared_ptr<DealsCall>& call, F f) {
 
 }  // namespace
 
-std::optional<std::string> query_param(const std::string& args, const std::string& name) {
-    std::size_t pos = 0;
-    while (pos <= args.size()) {
-        auto end = args.find('&', pos);
-        if (end == std::string::npos) {
-            end = args.size();
-        }
-        const auto part = args.substr(pos, end - pos);
-        const auto eq = part.find('=');
-        if (url_decode(part.substr(0, eq)) == name) {
-            return eq == std::string::npos ? std::string() : url_decode(part.substr(eq + 1));
-        }
-        pos = end + 1;
-    }
-    return std::nullopt;
-}
-
 DealsApi::DealsApi(EventLoop& loop, RedisClient& redis, std::string prefix, std::string pipedrive_url)
     : loop_(loop), outbox_(redis, std::move(prefix), "api"), pipedrive_url_(std::move(pipedrive_url)) {}
 
@@ -239,9 +200,9 @@ std::unique_ptr<ApiCall> DealsApi::handle(const ApiRequest& request, Api::Callba
     } else if (!get) {
         answer_soon(not_allowed("GET, HEAD"));
     } else {
-        const auto status = query_param(request.args, "status").value_or("dead");
-        const auto limit_text = query_param(request.args, "limit");
-        const auto cursor = query_param(request.args, "cursor").value_or("");
+        const auto status = query_parameter(request.query, "status").value_or("dead");
+        const auto limit_text = query_parameter(request.query, "limit");
+        const auto cursor = query_parameter(request.query, "cursor").value_or("");
         DealJobList which = DealJobList::dead;
         int limit = kDefaultLimit;
         if (status == "retrying") {

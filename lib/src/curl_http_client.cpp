@@ -199,6 +199,9 @@ CURLcode CurlHttpClient::configure(Transfer& t, const HttpRequest& request) {
     set(CURLOPT_URL, request.url.c_str());
     set(CURLOPT_PRIVATE, static_cast<void*>(&t));
     set(CURLOPT_NOSIGNAL, 1L);
+    // A transfer removed while its name is still being resolved must not make the worker wait
+    // for curl's resolver thread (as long as DNS takes): the thread is left to finish alone.
+    set(CURLOPT_QUICK_EXIT, 1L);
     set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
     set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
     set(CURLOPT_PROTOCOLS_STR, "http,https");

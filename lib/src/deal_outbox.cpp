@@ -105,11 +105,31 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 )lua";
 
-// KEYS: the window's counter. ARGV: window length (ms), slots per window.
+// A sliding log of the searches granted in the last span, for the whole fleet.
+// KEYS: the log (sorted set, score: grant time). ARGV: now (ms), span (ms), limit, unique member.
 constexpr const char* kSearchSlotScript = R"lua(
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2) end
-return n <= tonumber(ARGV[2]) and 1 or 0
+local now, span = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], span)
+return 1
+)lua";
+
+// Consumers of workers that are gone: nothing pending (XAUTOCLAIM took it) and silent for long.
+// A live worker that is removed by mistake is added back by its next XREADGROUP.
+// KEYS: ready. ARGV: group, min idle (ms), me.
+constexpr const char* kForgetConsumersScript = R"lua(
+local removed = 0
+for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local c = {}
+  for i = 1, #info, 2 do c[info[i]] = info[i + 1] end
+  if c.name ~= ARGV[3] and tonumber(c.pending) == 0 and tonumber(c.idle) > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], c.name)
+    removed = removed + 1
+  end
+end
+return removed
 )lua";
 
 // KEYS: lock. ARGV: me.
@@ -207,6 +227,14 @@ void DealOutbox::read_new(int count, std::function<void(bool, bool, Entries)> do
                            }
                        }
                        done(true, false, std::move(entries));
+                   });
+}
+
+void DealOutbox::forget_idle_consumers(std::int64_t min_idle_ms, std::function<void(bool, long long)> done) {
+    redis_.command({"EVAL", kForgetConsumersScript, "1", ready_key(), group, std::to_string(min_idle_ms), consumer_},
+                   [done = std::move(done)](RedisResult r) {
+                       const bool ok = usable(r) && r.value.type == RedisValue::Type::integer;
+                       done(ok, ok ? r.value.integer : 0);
                    });
 }
 
@@ -311,10 +339,9 @@ void DealOutbox::unlock_person(const std::string& login) {
 }
 
 void DealOutbox::search_slot(std::int64_t now_ms, int per_window, std::function<void(bool)> done) {
-    constexpr std::int64_t window_ms = 2000;
-    redis_.command({"EVAL", kSearchSlotScript, "1",
-                    prefix_ + "pipedrive:searches:" + std::to_string(now_ms / window_ms), std::to_string(window_ms),
-                    std::to_string(per_window)},
+    redis_.command({"EVAL", kSearchSlotScript, "1", prefix_ + "pipedrive:searches", std::to_string(now_ms),
+                    std::to_string(kSearchSpan.count()), std::to_string(per_window),
+                    consumer_ + ":" + std::to_string(++searches_)},
                    [done = std::move(done)](RedisResult r) { done(usable(r) && r.value.integer == 1); });
 }
 

@@ -258,6 +258,13 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
     // Sends one Pipedrive request and routes the verdict: ok → on_ok; the rest here.
     template <typename OnOk>
     void send(HttpRequest request, PipedriveCall kind, OnOk on_ok, std::optional<Step> creating = std::nullopt) {
+        // Pipedrive asked this worker to wait (Retry-After): no call leaves before the pause ends,
+        // whichever poll picked the job up. Nothing was sent, so a create's intent is not needed.
+        if (const auto wait = w.pause_left(); wait > milliseconds(0)) {
+            retry_later(wait, "waiting out Pipedrive's Retry-After", false,
+                        creating ? std::string(intent_field(*creating)) : std::string());
+            return;
+        }
         const auto op = pipedrive_op(request.method, request.url);
         call = w.http_.start(std::move(request), guarded([kind, on_ok, creating, op](Job& j, HttpResponse response) {
             j.call.reset();
@@ -274,16 +281,17 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
                 }
                 on_ok(j, verdict, response);
                 return;
-            case PipedriveOutcome::retry:
-                if (verdict.retry_after) {
-                    j.w.paused_until_ = std::max(j.w.paused_until_, std::chrono::steady_clock::now() +
-                                                                        std::chrono::duration_cast<milliseconds>(
-                                                                            *verdict.retry_after));
+            case PipedriveOutcome::retry: {
+                // Pipedrive's wait, never longer than our own backoff cap.
+                const auto server_wait = j.w.capped_server_wait(verdict.retry_after);
+                if (server_wait) {
+                    j.w.paused_until_ = std::max(j.w.paused_until_, std::chrono::steady_clock::now() + *server_wait);
                 }
                 // Nothing was created: the intent (if any) is not needed any more.
                 j.retry_later(std::nullopt, verdict.detail, true,
-                              creating ? std::string(intent_field(*creating)) : std::string(), verdict.retry_after);
+                              creating ? std::string(intent_field(*creating)) : std::string(), server_wait);
                 return;
+            }
             case PipedriveOutcome::ambiguous:
                 // Keep the intent: the next attempt looks up first. Give Pipedrive a moment.
                 j.retry_later(std::nullopt, verdict.detail, true, {}, std::nullopt, milliseconds(2000));
@@ -322,8 +330,8 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
         milliseconds delay = fixed ? *fixed : retry_delay(w.settings_.retry, attempt, w.random_, server_wait);
         delay = std::max(delay, at_least);
         w.outbox_.reschedule(job, now_ms() + delay.count(), error, count_attempt, clear_intent,
-                             guarded([](Job& k, bool ok) {
-                                 if (ok) {
+                             guarded([count_attempt](Job& k, bool ok) {
+                                 if (ok && count_attempt) {  // not a wait for Retry-After
                                      count_deal(DealEvent::retried);
                                  }
                                  k.release();
@@ -346,6 +354,17 @@ DealWorker::~DealWorker() {
 }
 
 std::size_t DealWorker::in_flight() const { return jobs_.size(); }
+
+std::optional<std::chrono::seconds> DealWorker::capped_server_wait(std::optional<std::chrono::seconds> wait) const {
+    if (!wait) {
+        return wait;
+    }
+    return std::min(*wait, std::max(std::chrono::ceil<std::chrono::seconds>(settings_.retry.cap), std::chrono::seconds(1)));
+}
+
+std::chrono::milliseconds DealWorker::pause_left() const {
+    return std::max(milliseconds(0), std::chrono::ceil<milliseconds>(paused_until_ - std::chrono::steady_clock::now()));
+}
 
 void DealWorker::start() {
     timer_ = loop_.make_timer([this] { tick(); });
@@ -403,6 +422,7 @@ void DealWorker::tick() {
     outbox_.promote_due(epoch_ms(loop_.now()), [](bool) {});
     if (claim) {
         last_claim_ = now;
+        outbox_.forget_idle_consumers(4 * settings_.claim_timeout.count(), [](bool, long long) {});
         outbox_.claim_idle(free, settings_.claim_timeout.count(),
                            [finish_poll](bool, DealOutbox::Entries entries) { finish_poll(std::move(entries)); });
         return;

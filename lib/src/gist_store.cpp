@@ -10,10 +10,10 @@ namespace gist {
 
 namespace {
 
-// KEYS: users, user, seen, deals:ready, rescan. ARGV: login, now, pages JSON, gist count, deals
+// KEYS: users, user, seen, deals:ready, rescan, rescan:adopted, rescan:adopt_cursor, pages. ARGV: login, now, pages JSON, gist count, deals
 // mode (off|deal|skip), deal job key prefix, n candidates, rescan due (ms) for a user tracked
 // before / for a newly tracked one ('' when rescans are off), only-if-tracked (1 for rescans),
-// last_scan text, then n × (id, title, note), then the other gist ids.
+// last_scan text, the changes channel, then n × (id, title, note), then the other gist ids.
 // One script, so that "tracked", "seen", the stored listing and the deal jobs change together or
 // not at all, and two scans racing on any worker or instance never both see a gist as new.
 // Candidates are gists that were not in the user's stored listing: only they can be new, so only
@@ -25,7 +25,8 @@ if ARGV[10] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
 end
 local created = redis.call('HSETNX', KEYS[2], 'tracked_since', ARGV[2])
 redis.call('HSET', KEYS[2], 'login', ARGV[1], 'last_scanned_at', ARGV[2],
-           'pages', ARGV[3], 'gist_count', ARGV[4], 'last_scan', ARGV[11], 'failures', 0)
+           'gist_count', ARGV[4], 'last_scan', ARGV[11], 'failures', 0)
+redis.call('SET', KEYS[8], ARGV[3])
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
 if ARGV[8] ~= '' then
   if created == 1 then
@@ -33,11 +34,15 @@ if ARGV[8] ~= '' then
   else
     redis.call('ZADD', KEYS[5], ARGV[8], ARGV[1])
   end
+elseif created == 1 then
+  -- tracked with rescans off: a later start with rescans on must adopt this user
+  redis.call('DEL', KEYS[6], KEYS[7])
 end
+redis.call('PUBLISH', ARGV[12], ARGV[1])
 local jobs = ARGV[5] == 'deal' or (ARGV[5] == 'skip' and created == 0)
 local fresh = {}
 local n = tonumber(ARGV[7])
-local i = 12
+local i = 13
 for _ = 1, n do
   local id = ARGV[i]
   local is_new = redis.call('HSETNX', KEYS[3], id, ARGV[2])
@@ -56,31 +61,44 @@ end
 return {created, redis.call('HGET', KEYS[2], 'tracked_since'), fresh}
 )lua";
 
-// KEYS: user, rescan. ARGV: login.
+// KEYS: user, rescan, pages. ARGV: login.
 constexpr const char* kLoadUserScript = R"lua(
-local v = redis.call('HMGET', KEYS[1], 'login', 'tracked_since', 'last_scanned_at', 'gist_count', 'pages', 'last_scan')
+local v = redis.call('HMGET', KEYS[1], 'login', 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
+v[6] = redis.call('GET', KEYS[3]) or false
 v[7] = redis.call('ZSCORE', KEYS[2], ARGV[1]) or false
 return v
 )lua";
 
-// KEYS: users, rescan. ARGV: user key prefix. Sorted by login: all scores are 0, so ZRANGE is
-// lexical.
+// One page of users in login order (all scores are 0, so BYLEX is by login): at most ARGV[3]
+// logins after ARGV[2] ('-' for the first page, '(<login>' after one), never all users.
+// KEYS: users, rescan. ARGV: user key prefix, start, how many, user key suffix.
+// Returns {count of all users, {login, tracked_since, last_scanned_at, gist_count, last_scan,
+// next due}…, last login read or false, 1 when more logins follow}.
 constexpr const char* kListUsersScript = R"lua(
+local limit = tonumber(ARGV[3])
+local logins = redis.call('ZRANGE', KEYS[1], ARGV[2], '+', 'BYLEX', 'LIMIT', 0, limit)
+local last = logins[#logins]
+local more = 0
+if last and #logins == limit and #redis.call('ZRANGE', KEYS[1], '(' .. last, '+', 'BYLEX', 'LIMIT', 0, 1) > 0 then
+  more = 1
+end
 local out = {}
-for _, login in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HMGET', ARGV[1] .. login, 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
+for _, login in ipairs(logins) do
+  local v = redis.call('HMGET', ARGV[1] .. login .. ARGV[4], 'tracked_since', 'last_scanned_at', 'gist_count', 'last_scan')
   if v[1] then
     out[#out + 1] = {login, v[1], v[2] or '', v[3] or '0', v[4] or '', redis.call('ZSCORE', KEYS[2], login) or ''}
   end
 end
-return out
+return {redis.call('ZCARD', KEYS[1]), out, last or false, more}
 )lua";
 
-// KEYS: users, user, rescan. ARGV: login.
+// KEYS: users, user, rescan, pages. ARGV: login, changes channel.
 constexpr const char* kUntrackScript = R"lua(
 local existed = redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[4])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+if existed == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end
 return existed
 )lua";
 
@@ -119,13 +137,18 @@ std::string failure_text(const RedisResult& result) {
 GistStore::GistStore(RedisClient& redis, std::string prefix) : redis_(redis), prefix_(std::move(prefix)) {}
 
 std::string GistStore::users_key() const { return prefix_ + "users"; }
-std::string GistStore::user_key(const std::string& login) const { return prefix_ + "user:" + login; }
+// A user's keys share the hash tag {login}: one slot in a sharded Redis (docs/read-path.md).
+std::string GistStore::user_key(const std::string& login) const { return prefix_ + "user:{" + login + "}"; }
+std::string GistStore::pages_key(const std::string& login) const { return prefix_ + "pages:{" + login + "}"; }
 std::string GistStore::seen_key() const { return prefix_ + "seen"; }
 std::string GistStore::rescan_key() const { return prefix_ + "rescan"; }
+std::string GistStore::changes_channel() const { return prefix_ + "changes"; }
+std::string GistStore::adopted_key() const { return prefix_ + "rescan:adopted"; }
+std::string GistStore::adopt_cursor_key() const { return prefix_ + "rescan:adopt_cursor"; }
 
 void GistStore::load_user(const std::string& login,
                           std::function<void(StoreResult<std::optional<UserRecord>>)> done) {
-    redis_.command({"EVAL", kLoadUserScript, "2", user_key(login), rescan_key(), login},
+    redis_.command({"EVAL", kLoadUserScript, "3", user_key(login), rescan_key(), pages_key(login), login},
                    [done = std::move(done), login](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
@@ -141,11 +164,11 @@ void GistStore::load_user(const std::string& login,
                        record.tracked_since = string_or_empty(v[1]);
                        record.last_scanned_at = string_or_empty(v[2]);
                        record.gist_count = to_int(v[3]);
-                       record.last_scan = string_or_empty(v[5]);
+                       record.last_scan = string_or_empty(v[4]);
                        record.next_scan_ms = to_int(v[6]);
-                       if (!v[4].is_nil()) {
+                       if (!v[5].is_nil()) {
                            try {
-                               record.pages = pages_from_json(nlohmann::json::parse(v[4].str));
+                               record.pages = pages_from_json(nlohmann::json::parse(v[5].str));
                            } catch (const std::exception& e) {
                                // Unreadable listing: forget it, the next scan fetches everything again.
                                record.pages.clear();
@@ -156,10 +179,10 @@ void GistStore::load_user(const std::string& login,
 }
 
 void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreResult<CommitOutcome>)> done) {
-    std::vector<std::string> argv{"EVAL", kCommitScanScript, "5", users_key(), user_key(commit.login), seen_key(),
-                                  prefix_ + "deals:ready", rescan_key(), commit.login, commit.scanned_at,
-                                  pages_to_json(commit.pages).dump(-1, ' ', false,
-                                                                   nlohmann::json::error_handler_t::replace),
+    std::vector<std::string> argv{"EVAL", kCommitScanScript, "8", users_key(), user_key(commit.login), seen_key(),
+                                  prefix_ + "deals:ready", rescan_key(), adopted_key(), adopt_cursor_key(),
+                                  pages_key(commit.login), commit.login, commit.scanned_at,
+                                  pages_to_text(commit.pages),
                                   std::to_string(commit.gist_ids.size()),
                                   commit.deals == DealsMode::off    ? "off"
                                   : commit.deals == DealsMode::skip ? "skip"
@@ -167,7 +190,7 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
                                   prefix_ + "deal:", std::to_string(commit.candidates.size()),
                                   commit.next_scan_ms ? std::to_string(commit.next_scan_ms) : std::string(),
                                   std::to_string(commit.first_scan_ms), commit.only_if_tracked ? "1" : "0",
-                                  commit.last_scan};
+                                  commit.last_scan, changes_channel()};
     // Candidates first (with their deal text), then the other ids; the reply follows that order.
     std::unordered_map<std::string, std::size_t> position;
     std::vector<std::size_t> order;
@@ -186,7 +209,7 @@ void GistStore::commit_scan(const ScanCommit& commit, std::function<void(StoreRe
         argv.push_back(c.title);
         argv.push_back(c.note);
     }
-    argv[14] = std::to_string(order.size());  // ARGV[7]: the candidate count
+    argv[17] = std::to_string(order.size());  // ARGV[7]: the candidate count
     for (std::size_t i = 0; i < commit.gist_ids.size(); ++i) {
         if (!is_candidate[i]) {
             order.push_back(i);
@@ -262,7 +285,8 @@ void GistStore::view_user(const std::string& login,
 }
 
 void GistStore::untrack(const std::string& login, std::function<void(StoreResult<bool>)> done) {
-    redis_.command({"EVAL", kUntrackScript, "3", users_key(), user_key(login), rescan_key(), login},
+    redis_.command({"EVAL", kUntrackScript, "4", users_key(), user_key(login), rescan_key(), pages_key(login), login,
+                    changes_channel()},
                    [done = std::move(done)](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
@@ -272,24 +296,33 @@ void GistStore::untrack(const std::string& login, std::function<void(StoreResult
                    });
 }
 
-void GistStore::list_users(std::function<void(StoreResult<std::vector<UserSummary>>)> done) {
-    redis_.command({"EVAL", kListUsersScript, "2", users_key(), rescan_key(), prefix_ + "user:"},
+void GistStore::list_users(const std::string& after, std::size_t limit,
+                           std::function<void(StoreResult<UserPage>)> done) {
+    redis_.command({"EVAL", kListUsersScript, "2", users_key(), rescan_key(), prefix_ + "user:{",
+                    after.empty() ? "-" : "(" + after, std::to_string(limit), "}"},
                    [done = std::move(done)](RedisResult result) {
                        if (auto failure = failure_text(result); !failure.empty()) {
                            done(StoreError{failure});
                            return;
                        }
-                       std::vector<UserSummary> users;
-                       users.reserve(result.value.elements.size());
-                       for (const auto& row : result.value.elements) {
+                       const auto& v = result.value.elements;
+                       if (v.size() != 4) {
+                           done(StoreError{"unexpected reply to the user listing"});
+                           return;
+                       }
+                       UserPage page;
+                       page.count = to_int(v[0]);
+                       for (const auto& row : v[1].elements) {
                            if (row.elements.size() != 6) {
                                continue;
                            }
                            UserSummary u{row.elements[0].str, row.elements[1].str, row.elements[2].str,
                                          to_int(row.elements[3]), row.elements[4].str, to_int(row.elements[5])};
-                           users.push_back(std::move(u));
+                           page.users.push_back(std::move(u));
                        }
-                       done(std::move(users));
+                       page.last_login = string_or_empty(v[2]);
+                       page.more = to_int(v[3]) == 1;
+                       done(std::move(page));
                    });
 }
 

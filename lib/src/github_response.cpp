@@ -12,6 +12,11 @@ namespace gist {
 namespace {
 
 constexpr std::int64_t secondary_limit_wait_seconds = 60;  // GitHub: "wait at least one minute"
+// GitHub's hourly window bounds every wait it can mean; a larger value is nonsense and must not
+// pause the fleet for years or overflow the millisecond arithmetic downstream.
+constexpr std::int64_t max_wait_seconds = 3600;
+// Reset times past 2100-01-01 are not epoch seconds GitHub could mean.
+constexpr std::int64_t max_reset_epoch = 4102444800;
 constexpr std::size_t max_detail_message = 200;
 
 // A header's count, or nullopt when it is absent or not a count.
@@ -54,6 +59,9 @@ GithubRateLimit parse_rate_limit(const HttpResponse& response) {
     rate.remaining = parse_count(response.header("x-ratelimit-remaining"));
     rate.used = parse_count(response.header("x-ratelimit-used"));
     rate.reset_epoch = parse_count(response.header("x-ratelimit-reset"));
+    if (rate.reset_epoch && *rate.reset_epoch > max_reset_epoch) {
+        rate.reset_epoch.reset();
+    }
     if (const std::string* resource = response.header("x-ratelimit-resource")) {
         const std::string_view r = trim_header_value(*resource);
         if (!r.empty()) {
@@ -132,7 +140,7 @@ GithubVerdict classify_github_response(const HttpResponse& response,
                 v.retry_after_seconds = secondary_limit_wait_seconds;
             }
             // A reset already past (clock skew) or "retry-after: 0" still means "not right now".
-            v.retry_after_seconds = std::max<std::int64_t>(v.retry_after_seconds, 1);
+            v.retry_after_seconds = std::clamp<std::int64_t>(v.retry_after_seconds, 1, max_wait_seconds);
             return v;
         }
         v.outcome = GithubOutcome::rejected;

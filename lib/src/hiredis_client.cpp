@@ -29,6 +29,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,7 +41,7 @@ using std::chrono::milliseconds;
 
 class HiredisClient;
 
-enum class CommandKind { user, auth, select };
+enum class CommandKind { user, auth, select, subscribe };
 
 // The privdata of one command handed to hiredis. hiredis calls back exactly once per
 // accepted command: with the reply, or with NULL when the context is freed.
@@ -83,6 +84,22 @@ RedisValue to_value(const redisReply* r) {
     return v;
 }
 
+// Replies that say this server cannot take our writes right now: after a failover the connection
+// (or a TLS tunnel in front of it) may still lead to the old primary, now a replica, or to a
+// server still loading its data. A new connection finds the current primary.
+bool says_wrong_server(const redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ERROR || r->str == nullptr) {
+        return false;
+    }
+    const std::string_view text(r->str, r->len);
+    for (std::string_view code : {"READONLY", "LOADING", "MASTERDOWN"}) {
+        if (text.substr(0, code.size()) == code) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool is_ip_literal(const std::string& host) {
     unsigned char buf[sizeof(in6_addr)];
     return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
@@ -99,6 +116,8 @@ public:
     bool connected() const override { return state_ == State::connected; }
     void command(std::vector<std::string> argv, Callback on_reply) override;
     unsigned long connects() const override { return connects_; }
+    void subscribe(std::string channel, std::function<void(std::string)> on_message,
+                   std::function<void()> on_subscribed) override;
 
 private:
     enum class State {
@@ -131,6 +150,8 @@ private:
     bool send_internal(CommandKind kind, std::vector<std::string> argv);
     bool send(std::unique_ptr<PendingCommand>& p, const std::vector<std::string>& argv);
     void mark_connected();
+    void send_subscribe();
+    void on_subscription_reply(const redisReply* reply);
     void went_down(const std::string& why);
     void reset_connection(const std::string& why);
     void free_context();
@@ -172,6 +193,13 @@ private:
     unsigned long connects_ = 0;
     std::minstd_rand rng_{std::random_device{}()};
 
+    struct Subscription {
+        std::string channel;
+        std::function<void(std::string)> on_message;
+        std::function<void()> on_subscribed;
+    };
+    std::unique_ptr<Subscription> subscription_;  // this connection then serves only that
+
     std::deque<std::unique_ptr<PendingCommand>> inflight_;  // in hiredis' reply order
     std::deque<std::pair<Callback, RedisResult>> results_;  // waiting for deliver()
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -203,6 +231,12 @@ HiredisClient::HiredisClient(EventLoop& loop, Logger& log, RedisEndpoint endpoin
 HiredisClient::~HiredisClient() {
     *alive_ = false;
     destroying_ = true;
+    // Commands queued by our owners' destructors (a deal job's person lock released as the worker
+    // exits) are still in hiredis' output buffer: one non-blocking write sends what fits, so a
+    // lock is not left to expire. Their replies are never read.
+    if (ac_ && state_ == State::connected) {
+        redisAsyncHandleWrite(ac_);
+    }
     // Pending reply callbacks are called by redisAsyncFree with NULL; they see destroying_
     // and only release their PendingCommand.
     free_context();
@@ -434,22 +468,36 @@ void HiredisClient::on_reply(PendingCommand* p, redisReply* reply) {
     std::unique_ptr<PendingCommand> own;
     auto it = std::find_if(inflight_.begin(), inflight_.end(),
                            [p](const auto& q) { return q.get() == p; });
-    if (it != inflight_.end()) {
+    // A subscription is called for every message; hiredis lets go of it only with a NULL reply.
+    const bool keep = p->kind == CommandKind::subscribe && reply != nullptr;
+    if (it != inflight_.end() && !keep) {
         own = std::move(*it);
         inflight_.erase(it);
     }
     if (destroying_) return;
 
+    if (p->kind == CommandKind::subscribe) {
+        if (reply) on_subscription_reply(reply);
+        return;
+    }
+
     if (p->kind == CommandKind::user) {
+        const bool wrong_server = says_wrong_server(reply);
         if (!p->resolved) {
             p->resolved = true;
             RedisResult r;
-            if (reply) {
+            if (reply && !wrong_server) {
                 r.value = to_value(reply);
             } else {
                 r.failure = RedisFailure::unavailable;  // the connection is going away
             }
             push_result(std::move(p->callback), std::move(r));
+        }
+        if (wrong_server && state_ == State::connected && !reset_timer_->armed()) {
+            reset_generation_ = generation_;
+            reset_reason_ = "the server answered " + scrub(std::string(reply->str, reply->len)) +
+                            "; connecting again to find the primary";
+            reset_timer_->arm(milliseconds(0));  // never free the context inside its callback
         }
         rearm_command_timer();
         return;
@@ -478,7 +526,51 @@ void HiredisClient::mark_connected() {
     if (connects_ > 1) count_redis(RedisEvent::reconnect);
     if (health_ != Health::up) {
         health_ = Health::up;
-        log_.log(LogLevel::notice, "redis: connected to " + name_);
+        log_.log(options_.quiet ? LogLevel::info : LogLevel::notice,
+                 options_.log_name + ": connected to " + name_);
+    }
+    if (subscription_) send_subscribe();
+}
+
+void HiredisClient::subscribe(std::string channel, std::function<void(std::string)> on_message,
+                              std::function<void()> on_subscribed) {
+    subscription_ = std::make_unique<Subscription>(
+        Subscription{std::move(channel), std::move(on_message), std::move(on_subscribed)});
+    if (state_ == State::connected) send_subscribe();
+}
+
+// After every (re)connect: the server forgets subscriptions with the connection.
+void HiredisClient::send_subscribe() {
+    auto p = std::make_unique<PendingCommand>();
+    p->owner = this;
+    p->kind = CommandKind::subscribe;
+    if (!send(p, {"SUBSCRIBE", subscription_->channel})) {
+        reset_generation_ = generation_;
+        reset_reason_ = "could not subscribe to " + subscription_->channel;
+        reset_timer_->arm(milliseconds(0));
+    }
+}
+
+// ["subscribe", channel, count] once subscribed, then ["message", channel, payload] each time.
+void HiredisClient::on_subscription_reply(const redisReply* reply) {
+    if (!subscription_ || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
+        return;
+    }
+    const std::string_view kind(reply->element[0]->str, reply->element[0]->len);
+    const redisReply* payload = reply->element[2];
+    auto alive = alive_;
+    if (kind == "message" && payload->type == REDIS_REPLY_STRING) {
+        RedisResult r;
+        r.value.type = RedisValue::Type::string;
+        r.value.str.assign(payload->str, payload->len);
+        push_result([this, alive](RedisResult m) {
+            if (*alive && subscription_ && subscription_->on_message) subscription_->on_message(std::move(m.value.str));
+        }, std::move(r));
+    } else if (kind == "subscribe") {
+        push_result([this, alive](RedisResult) {
+            if (*alive && subscription_ && subscription_->on_subscribed) subscription_->on_subscribed();
+        }, RedisResult{});
     }
 }
 
@@ -490,11 +582,12 @@ void HiredisClient::went_down(const std::string& why) {
     command_timer_->cancel();
     if (health_ != Health::down) {
         health_ = Health::down;
-        log_.log(LogLevel::error, (was_connected ? "redis: connection to " + name_ + " lost: "
-                                                 : "redis: cannot connect to " + name_ + ": ") +
+        log_.log(options_.quiet ? LogLevel::info : LogLevel::error,
+                 (was_connected ? options_.log_name + ": connection to " + name_ + " lost: "
+                                : options_.log_name + ": cannot connect to " + name_ + ": ") +
                                       scrub(why));
     } else {
-        log_.log(LogLevel::debug, "redis: reconnect to " + name_ + " failed: " + scrub(why));
+        log_.log(LogLevel::debug, options_.log_name + ": reconnect to " + name_ + " failed: " + scrub(why));
     }
     schedule_reconnect();
 }

@@ -4,6 +4,7 @@
 
 #include "gist/deal_text.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::size_t max_message_bytes = 200;
 constexpr std::int64_t epoch_threshold = 1000000000;  // larger "reset" values are epoch seconds
+constexpr std::chrono::seconds max_server_wait{3600};
 
 std::optional<std::int64_t> parse_count(std::string_view s) { return parse_header_count(s); }
 
@@ -58,9 +60,11 @@ std::optional<std::int64_t> parse_imf_fixdate(std::string_view s) {
            *mm * 60 + *ss;
 }
 
-std::optional<std::chrono::seconds> at_least_one(std::optional<std::chrono::seconds> s) {
-    if (s && *s < std::chrono::seconds(1)) {
-        return std::chrono::seconds(1);
+// A server wait is at least 1 s ("not right now") and at most an hour: larger values are nonsense
+// (the worker caps them further at its backoff cap) and must not overflow millisecond arithmetic.
+std::optional<std::chrono::seconds> bounded(std::optional<std::chrono::seconds> s) {
+    if (s) {
+        return std::clamp(*s, std::chrono::seconds(1), max_server_wait);
     }
     return s;
 }
@@ -69,7 +73,7 @@ std::optional<std::chrono::seconds> server_wait(const HttpResponse& response, bo
                                                 std::chrono::system_clock::time_point now) {
     if (const std::string* ra = response.header("retry-after")) {
         if (auto wait = parse_retry_after(*ra, now)) {
-            return at_least_one(wait);
+            return bounded(wait);
         }
     }
     if (!rate_limited) {
@@ -82,7 +86,7 @@ std::optional<std::chrono::seconds> server_wait(const HttpResponse& response, bo
             if (wait > epoch_threshold) {
                 wait -= epoch_seconds(now);
             }
-            return at_least_one(std::chrono::seconds(wait < 0 ? 0 : wait));
+            return bounded(std::chrono::seconds(wait < 0 ? 0 : wait));
         }
     }
     return std::nullopt;

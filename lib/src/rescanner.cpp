@@ -31,7 +31,7 @@ return {'ok', due}
 )lua";
 
 // KEYS: user, rescan, github:pause_until. ARGV: login, outcome, now_ms, interval_ms, now text,
-// jitter (0..1). A failed rescan: when to try again.
+// jitter (0..1), changes channel. A failed rescan: when to try again.
 constexpr const char* kFailedScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
@@ -51,19 +51,36 @@ else
   due = now + backoff * (0.5 + 0.5 * tonumber(ARGV[6]))
 end
 redis.call('ZADD', KEYS[2], math.floor(due), ARGV[1])
+redis.call('PUBLISH', ARGV[7], ARGV[1])
 return 1
 )lua";
 
-// KEYS: users, rescan. ARGV: now_ms, interval_ms, seed. Users tracked before rescans were turned
-// on get a due time, spread over the interval.
-constexpr const char* kAdoptScript = R"lua(
+// One step of the adoption walk (docs/read-path.md): users tracked while rescans were off get a
+// due time, spread over the interval, a page of logins at a time. The walk's position is in Redis,
+// so the fleet shares it and a restart goes on from there; the marker says it is done (a commit
+// with rescans off deletes both, so users tracked meanwhile are adopted by a new walk).
+// KEYS: users, rescan, adopted marker, walk cursor. ARGV: now_ms, interval_ms, seed, step size.
+// Returns {1 when done, users adopted by this step}.
+constexpr const char* kAdoptStepScript = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 1 then return {1, 0} end
 math.randomseed(tonumber(ARGV[3]))
+local after = redis.call('GET', KEYS[4])
+local step = tonumber(ARGV[4])
+local logins = redis.call('ZRANGE', KEYS[1], after and ('(' .. after) or '-', '+', 'BYLEX', 'LIMIT', 0, step)
 local n = 0
-for _, login in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, login in ipairs(logins) do
   n = n + redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[1]) + math.floor(math.random() * tonumber(ARGV[2])), login)
 end
-return n
+if #logins < step then
+  redis.call('SET', KEYS[3], '1')
+  redis.call('DEL', KEYS[4])
+  return {1, n}
+end
+redis.call('SET', KEYS[4], logins[#logins])
+return {0, n}
 )lua";
+
+constexpr int kAdoptStep = 500;
 
 
 const char* outcome_code(const ScanReport& report) {
@@ -160,20 +177,28 @@ void Rescanner::tick() {
 void Rescanner::adopt() {
     claiming_ = true;
     auto alive = alive_;
-    redis_.command({"EVAL", kAdoptScript, "2", store_.users_key(), store_.rescan_key(),
-                    std::to_string(epoch_ms(loop_.now())), std::to_string(settings_.scan.rescan_interval.count()),
-                    std::to_string(static_cast<std::int64_t>(unit_random() * 1e9))},
+    redis_.command({"EVAL", kAdoptStepScript, "4", store_.users_key(), store_.rescan_key(), store_.adopted_key(),
+                    store_.adopt_cursor_key(), std::to_string(epoch_ms(loop_.now())),
+                    std::to_string(settings_.scan.rescan_interval.count()),
+                    std::to_string(static_cast<std::int64_t>(unit_random() * 1e9)), std::to_string(kAdoptStep)},
                    [this, alive](RedisResult r) {
                        if (!*alive) {
                            return;
                        }
                        claiming_ = false;
-                       if (r.ok() && !r.value.is_error()) {
+                       const auto& v = r.value.elements;
+                       if (!r.ok() || r.value.is_error() || v.size() != 2) {
+                           return;  // the next tick tries again
+                       }
+                       adopted_count_ += v[1].integer;
+                       if (v[0].integer == 1) {
                            adopted_ = true;
-                           if (r.value.integer > 0) {
+                           if (adopted_count_ > 0) {
                                log_.log(LogLevel::notice, "gist: scheduled rescans for " +
-                                                              std::to_string(r.value.integer) + " tracked users");
+                                                              std::to_string(adopted_count_) + " tracked users");
                            }
+                       } else {
+                           schedule(milliseconds(10));  // the next step soon, but never in one go
                        }
                    });
 }
@@ -219,7 +244,7 @@ void Rescanner::scanned(const std::string& login, const ScanReport& report) {
     redis_.command({"EVAL", kFailedScript, "3", store_.user_key(login), store_.rescan_key(),
                     UserScanner::pause_key(settings_.prefix), login, code, std::to_string(epoch_ms(now)),
                     std::to_string(settings_.scan.rescan_interval.count()), format_rfc3339(now),
-                    std::to_string(unit_random())},
+                    std::to_string(unit_random()), store_.changes_channel()},
                    [](RedisResult) {});
 }
 

@@ -44,10 +44,12 @@ milliseconds retry_delay(const RetryPolicy& policy, unsigned attempt, const Unit
     const double r = random ? random() : 0.0;
 
     if (server_wait) {
+        // Compared in seconds first: a huge wait must not overflow the conversion to milliseconds.
+        const milliseconds server_cap = std::max(policy.server_cap, milliseconds(0));
         const milliseconds wanted =
-            std::min(std::chrono::duration_cast<milliseconds>(std::max(*server_wait,
-                                                                       std::chrono::seconds(0))),
-                     std::max(policy.server_cap, milliseconds(0)));
+            *server_wait >= std::chrono::ceil<std::chrono::seconds>(server_cap)
+                ? server_cap
+                : std::min(milliseconds(std::max(*server_wait, std::chrono::seconds(0))), server_cap);
         const milliseconds jitter = scaled(std::min(base, milliseconds(1000)), r);
         return std::max(wanted + jitter, policy.floor);
     }

@@ -54,15 +54,32 @@ protected:
         });
     }
 
-    ApiResponse call(Endpoint endpoint, std::string method, std::string login = {}) {
+    ApiResponse call(Endpoint endpoint, std::string method, std::string login = {}, std::string query = {},
+                     std::string if_none_match = {}) {
         std::optional<ApiResponse> response;
-        auto handle = api->handle(ApiRequest{endpoint, std::move(method), std::move(login), -1},
+        auto handle = api->handle(ApiRequest{endpoint, std::move(method), std::move(login), -1, std::move(query),
+                                             std::move(if_none_match)},
                                   [&](ApiResponse r) { response = std::move(r); });
         EXPECT_TRUE(loop.run_until([&] { return response.has_value(); }, std::chrono::seconds(3)));
         return response ? *response : ApiResponse{};
     }
 
     static json body(const ApiResponse& r) { return json::parse(r.body); }
+
+    static std::string header(const ApiResponse& r, const std::string& name) {
+        for (const auto& [k, v] : r.headers) {
+            if (k == name) {
+                return v;
+            }
+        }
+        return {};
+    }
+
+    void track(const std::vector<std::string>& logins) {
+        for (const auto& login : logins) {
+            ASSERT_EQ(call(Endpoint::user, "POST", login).status, 201) << login;
+        }
+    }
 
     TestRedisServer redis_server;
     PollLoop loop;
@@ -98,7 +115,7 @@ TEST_F(ApiTest, ConcurrentScansReportEachGistNewExactlyOnce) {
     std::vector<ApiResponse> responses;
     std::vector<std::unique_ptr<ApiCall>> calls;
     for (int i = 0; i < 10; ++i) {
-        calls.push_back(api->handle(ApiRequest{Endpoint::user, "POST", "racer", -1},
+        calls.push_back(api->handle(ApiRequest{Endpoint::user, "POST", "racer", -1, {}, {}},
                                     [&](ApiResponse r) { responses.push_back(std::move(r)); }));
     }
     ASSERT_TRUE(loop.run_until([&] { return responses.size() == 10; }, std::chrono::seconds(5)));
@@ -189,10 +206,118 @@ TEST_F(ApiTest, RedisDownGives503AndHealthSaysDown) {
 TEST_F(ApiTest, CancelledCallNeverAnswers) {
     bool answered = false;
     {
-        auto handle = api->handle(ApiRequest{Endpoint::user, "POST", "octocat", -1}, [&](ApiResponse) { answered = true; });
+        auto handle = api->handle(ApiRequest{Endpoint::user, "POST", "octocat", -1, {}, {}}, [&](ApiResponse) { answered = true; });
     }
     loop.run_for(std::chrono::milliseconds(100));
     EXPECT_FALSE(answered);
+}
+
+}  // namespace
+}  // namespace gist
+
+namespace gist {
+namespace {
+
+TEST_F(ApiTest, TrackedUsersComeInPagesInLoginOrder) {
+    track({"dave", "alice", "carol", "bob", "eve"});
+    auto r = call(Endpoint::tracked_users, "GET", {}, "limit=2");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto b = body(r);
+    EXPECT_EQ(b["count"], 5);
+    ASSERT_EQ(b["users"].size(), 2u);
+    EXPECT_EQ(b["users"][0]["login"], "alice");
+    EXPECT_EQ(b["users"][1]["login"], "bob");
+    ASSERT_TRUE(b["next_cursor"].is_string());
+
+    std::vector<std::string> seen;
+    std::string cursor = b["next_cursor"];
+    for (int page = 0; page < 5 && !cursor.empty(); ++page) {
+        b = body(call(Endpoint::tracked_users, "GET", {}, "limit=2&cursor=" + cursor));
+        for (const auto& u : b["users"]) {
+            seen.push_back(u["login"]);
+        }
+        cursor = b["next_cursor"].is_string() ? b["next_cursor"].get<std::string>() : "";
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"carol", "dave", "eve"}));
+    EXPECT_TRUE(b["next_cursor"].is_null()) << "null on the last page";
+
+    b = body(call(Endpoint::tracked_users, "GET"));
+    EXPECT_EQ(b["users"].size(), 5u) << "without parameters: the first page of the default size";
+    EXPECT_TRUE(b["next_cursor"].is_null());
+}
+
+TEST_F(ApiTest, BadLimitsAndCursorsAre400) {
+    for (const char* q : {"limit=0", "limit=-1", "limit=abc", "limit=", "limit=99999999999"}) {
+        auto r = call(Endpoint::tracked_users, "GET", {}, q);
+        EXPECT_EQ(r.status, 400) << q;
+        EXPECT_EQ(body(r)["error"], "invalid_limit") << q;
+    }
+    for (const char* q : {"cursor=!!", "cursor=b2N0b2NhdA==", "cursor=LWJhZA"}) {
+        auto r = call(Endpoint::tracked_users, "GET", {}, q);
+        EXPECT_EQ(r.status, 400) << q;
+        EXPECT_EQ(body(r)["error"], "invalid_cursor") << q;
+    }
+    EXPECT_EQ(call(Endpoint::tracked_users, "GET", {}, "limit=5000").status, 200) << "above the maximum: capped";
+}
+
+TEST_F(ApiTest, ReadsCarryAStrongEtagAndIfNoneMatchGets304) {
+    set_gists({{"g1", "2026-01-01T00:00:00Z"}});
+    track({"octocat"});
+    for (auto endpoint : {Endpoint::user, Endpoint::tracked_users}) {
+        const std::string login = endpoint == Endpoint::user ? "octocat" : "";
+        auto r = call(endpoint, "GET", login);
+        ASSERT_EQ(r.status, 200);
+        const auto etag = header(r, "ETag");
+        ASSERT_EQ(etag.size(), 18u) << etag;
+        EXPECT_EQ(header(r, "Cache-Control"), "no-cache");
+        auto again = call(endpoint, "GET", login, {}, etag);
+        EXPECT_EQ(again.status, 304);
+        EXPECT_TRUE(again.body.empty());
+        EXPECT_EQ(header(again, "ETag"), etag);
+        EXPECT_EQ(call(endpoint, "GET", login, {}, "\"other\"").status, 200);
+    }
+}
+
+TEST_F(ApiTest, CachedAnswersUntilAChange) {
+    set_gists({{"g1", "2026-01-01T00:00:00Z"}});
+    track({"octocat"});
+    ApiRequest list{Endpoint::tracked_users, "GET", {}, -1, {}, {}};
+    EXPECT_FALSE(api->cached_answer(list)) << "nothing rendered yet";
+    auto first = call(Endpoint::tracked_users, "GET");
+    auto hit = api->cached_answer(list);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->body, first.body);
+    list.if_none_match = header(first, "ETag");
+    ASSERT_TRUE(api->cached_answer(list));
+    EXPECT_EQ(api->cached_answer(list)->status, 304);
+
+    // This worker tracks someone: the list is rendered again, with a new ETag.
+    track({"hubot"});
+    list.if_none_match.clear();
+    EXPECT_FALSE(api->cached_answer(list));
+    auto second = call(Endpoint::tracked_users, "GET");
+    EXPECT_EQ(body(second)["count"], 2);
+    EXPECT_NE(header(second, "ETag"), header(first, "ETag"));
+
+    // So does an untrack.
+    ApiRequest user{Endpoint::user, "GET", "hubot", -1, {}, {}};
+    call(Endpoint::user, "GET", "hubot");
+    ASSERT_TRUE(api->cached_answer(user));
+    EXPECT_EQ(call(Endpoint::user, "DELETE", "hubot").status, 204);
+    EXPECT_FALSE(api->cached_answer(user));
+    EXPECT_EQ(call(Endpoint::user, "GET", "hubot").status, 404);
+}
+
+TEST_F(ApiTest, CacheTtlZeroReadsRedisEveryTime) {
+    ApiSettings settings;
+    settings.github.api_url = "http://gh.test";
+    settings.redis_prefix = "t:";
+    settings.cache_ttl = std::chrono::milliseconds(0);
+    api = std::make_unique<Api>(loop, http, *redis, log, settings);
+    track({"octocat"});
+    call(Endpoint::tracked_users, "GET");
+    EXPECT_FALSE(api->cached_answer(ApiRequest{Endpoint::tracked_users, "GET", {}, -1, {}, {}}));
+    EXPECT_EQ(header(call(Endpoint::tracked_users, "GET"), "ETag").size(), 18u) << "ETags all the same";
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -336,21 +339,60 @@ TEST_F(DealOutboxTest, LockPersonIsExclusiveUntilUnlocked) {
     EXPECT_EQ(run({"GET", kPrefix + "pdlock:person:alice"}).str, "b");
 }
 
-TEST_F(DealOutboxTest, SearchSlotGrantsAtMostNPerTwoSecondWindow) {
+TEST_F(DealOutboxTest, ForgetIdleConsumersRemovesGoneWorkersWithNothingPending) {
+    DealOutbox me(*redis, kPrefix, "me:1");
+    DealOutbox gone(*redis, kPrefix, "gone:2");
+    DealOutbox holding(*redis, kPrefix, "holding:3");
+    ASSERT_TRUE(ensure_group(me));
+    commit_job("g1", "alice");
+    ASSERT_EQ(read_new(holding).size(), 1u);  // "holding" has an entry pending
+    // "gone" (a worker that exited) and "me" exist with nothing pending.
+    for (const char* name : {"gone:2", "me:1"}) {
+        run({"XGROUP", "CREATECONSUMER", kPrefix + "deals:ready", "workers", name});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+
+    std::optional<long long> removed;
+    me.forget_idle_consumers(100, [&](bool ok, long long n) {
+        EXPECT_TRUE(ok);
+        removed = n;
+    });
+    EXPECT_EQ(wait(removed), 1);
+    const auto consumers = run({"XINFO", "CONSUMERS", kPrefix + "deals:ready", "workers"});
+    std::vector<std::string> names;
+    for (const auto& c : consumers.elements) {
+        names.push_back(c.elements.at(1).str);
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"holding:3", "me:1"}));
+
+    // Not idle long enough: kept.
+    run({"XGROUP", "CREATECONSUMER", kPrefix + "deals:ready", "workers", "gone:2"});
+    removed.reset();
+    me.forget_idle_consumers(60000, [&](bool, long long n) { removed = n; });
+    EXPECT_EQ(wait(removed), 0);
+}
+
+TEST_F(DealOutboxTest, SearchSlotGrantsAtMostNInAnySlidingSpan) {
     DealOutbox a(*redis, kPrefix, "a");
     DealOutbox b(*redis, kPrefix, "b");
-    const std::int64_t window_start = (now_ms() / 2000) * 2000;
+    // Just before a 2-second boundary: fixed windows would grant 4 more right after it.
+    const std::int64_t start = (now_ms() / 2000) * 2000 + 1900;
+    auto slot = [&](DealOutbox& o, std::int64_t at) {
+        std::optional<bool> g;
+        o.search_slot(at, 4, [&](bool ok) { g = ok; });
+        return wait(g);
+    };
     int granted = 0;
     for (int i = 0; i < 6; ++i) {
-        std::optional<bool> g;
-        (i % 2 ? a : b).search_slot(window_start + i * 100, 4, [&](bool ok) { g = ok; });
-        granted += wait(g) ? 1 : 0;
+        granted += slot(i % 2 ? a : b, start + i * 10) ? 1 : 0;
     }
     EXPECT_EQ(granted, 4);  // shared by both workers
-    std::optional<bool> next;
-    a.search_slot(window_start + 2000, 4, [&](bool ok) { next = ok; });
-    EXPECT_TRUE(wait(next));
-    EXPECT_GT(integer({"PTTL", kPrefix + "pipedrive:searches:" + std::to_string(window_start / 2000)}), 0);
+    EXPECT_FALSE(slot(a, start + 200)) << "a new fixed window must not reset the budget";
+    EXPECT_FALSE(slot(a, start + DealOutbox::kSearchSpan.count() - 1));
+    EXPECT_TRUE(slot(a, start + DealOutbox::kSearchSpan.count()));  // the first grant has left the span
+    EXPECT_GT(integer({"PTTL", kPrefix + "pipedrive:searches"}), 0);
+    EXPECT_EQ(integer({"ZCARD", kPrefix + "pipedrive:searches"}), 4);
 }
 
 TEST_F(DealOutboxTest, StatusesMapToPendingCreatedFailedAndNone) {

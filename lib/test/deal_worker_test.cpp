@@ -369,6 +369,39 @@ TEST_F(DealWorkerTest, RetryAfterPausesEveryPipedriveCallOfTheWorker) {
     EXPECT_EQ(pd.deals.size(), 2u);
 }
 
+TEST_F(DealWorkerTest, AHugeRetryAfterPausesNoLongerThanTheBackoffCap) {
+    settings.retry.cap = milliseconds(1500);  // waits are whole seconds: 2 s
+    bool limited = false;
+    pd.fault = [&](const HttpRequest&, FakePipedrive&) -> std::optional<HttpResponse> {
+        if (!limited) {
+            limited = true;
+            return http_response(429, R"({"success":false,"error":"Too many requests"})",
+                                 {{"retry-after", "999999999999999999"}});
+        }
+        return std::nullopt;
+    };
+    commit_job("g1", "alice");
+    start();
+    ASSERT_TRUE(wait_state("g1", "done", milliseconds(8000))) << "paused for years";
+    ASSERT_GE(times.size(), 2u);
+    EXPECT_GE(times[1] - times[0], milliseconds(1900));
+    EXPECT_LT(times[1] - times[0], milliseconds(4000));
+}
+
+TEST_F(DealWorkerTest, AWorkerThatExitsReleasesThePersonLockItHolds) {
+    http.delay_with([](const HttpRequest& r) {
+        return FakePipedrive::path_of(r) == "/api/v2/persons/search" ? milliseconds(60000) : milliseconds(0);
+    });
+    commit_job("g1", "alice");
+    start();
+    ASSERT_TRUE(loop.run_until([&] { return count("GET", "/api/v2/persons/search") == 1; }, std::chrono::seconds(3)));
+    ASSERT_EQ(cli("EXISTS " + kPrefix + "pdlock:person:alice"), "1");
+    // As exit_process does: the worker first, then the Redis client.
+    worker.reset();
+    redis.reset();
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "pdlock:person:alice"), "0") << "the lock is left to expire";
+}
+
 TEST_F(DealWorkerTest, MaxAttemptsDeadLettersWithTooManyAttempts) {
     settings.max_attempts = 3;
     pd.fault = [](const HttpRequest& r, FakePipedrive&) -> std::optional<HttpResponse> {

@@ -4,6 +4,7 @@
 #include "gist/http_client.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <map>
 #include <string>
@@ -22,6 +23,8 @@ public:
     explicit FakeHttpClient(EventLoop& loop) : loop_(loop) {}
 
     void respond_with(Responder responder) { responder_ = std::move(responder); }
+    // How long each request takes to be answered (default: at once, from the loop).
+    void delay_with(std::function<std::chrono::milliseconds(const HttpRequest&)> delay) { delay_ = std::move(delay); }
 
     std::unique_ptr<HttpCall> start(HttpRequest request, Callback on_done) override {
         requests.push_back(request);
@@ -37,7 +40,7 @@ public:
                 on_done(std::move(response));
             }
         });
-        call->timer->arm(std::chrono::milliseconds(0));
+        call->timer->arm(delay_ ? delay_(request) : std::chrono::milliseconds(0));
         return call;
     }
 
@@ -52,6 +55,7 @@ private:
 
     EventLoop& loop_;
     Responder responder_;
+    std::function<std::chrono::milliseconds(const HttpRequest&)> delay_;
 };
 
 inline HttpResponse http_response(long status, std::string body,

@@ -152,6 +152,23 @@ TEST(ClassifyGithubResponse, Status403WithRetryAfterOnly) {
     EXPECT_EQ(v.retry_after_seconds, 7);
 }
 
+TEST(ClassifyGithubResponse, HugeWaitsAreClampedToAnHour) {
+    HttpResponse r = status(429);
+    r.headers = {{"retry-after", "999999999999999999"}};
+    EXPECT_EQ(classify_github_response(r, kNow).retry_after_seconds, 3600);
+    HttpResponse reset = status(403);
+    reset.headers = {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "1800999999"}};
+    EXPECT_EQ(classify_github_response(reset, kNow).retry_after_seconds, 3600);
+}
+
+TEST(ClassifyGithubResponse, AResetPastTheYear2100IsNoReset) {
+    HttpResponse r = status(403);
+    r.headers = {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "999999999999999999"}};
+    const GithubVerdict v = classify_github_response(r, kNow);
+    EXPECT_FALSE(v.rate.reset_epoch);
+    EXPECT_EQ(v.retry_after_seconds, 60);  // as without a reset
+}
+
 TEST(ClassifyGithubResponse, RetryAfterZeroStillWaits) {
     HttpResponse r = status(429);
     r.headers = {{"retry-after", "0"}};

@@ -358,6 +358,56 @@ TEST_F(HiredisClientTest, ReconnectsAfterServerRestart) {
     EXPECT_EQ(log_.visible(), 3) << log_.dump();
 }
 
+// After a failover a connection (or the TLS tunnel in front of it) may still lead to the old
+// primary, now a replica: READONLY means "connect again", not "this command is wrong".
+TEST_F(HiredisClientTest, ReadonlyReplyDropsTheConnectionAndReconnects) {
+    RedisProcess old_primary;
+    RedisProcess new_primary;
+    client_ = make(tcp(old_primary.port()));
+    other_ = make(tcp(old_primary.port()));
+    ASSERT_TRUE(wait_connected(*client_));
+    ASSERT_TRUE(wait_connected(*other_));
+    EXPECT_EQ(call(*client_, {"SET", "x", "1"}).value.str, "OK");
+
+    ASSERT_TRUE(call(*other_, {"REPLICAOF", "127.0.0.1", std::to_string(new_primary.port())}).ok());
+    for (std::vector<std::string> write : {std::vector<std::string>{"SET", "x", "2"},
+                                           {"EVAL", "return redis.call('SET', KEYS[1], '3')", "1", "x"}}) {
+        const auto connects = client_->connects();
+        RedisResult r = call(*client_, write);
+        EXPECT_EQ(r.failure, RedisFailure::unavailable) << write[0] << ": " << r.value.str;
+        ASSERT_TRUE(loop_.run_until([&] { return client_->connects() == connects + 1; }, 3s))
+            << write[0] << ": no new connection\n" << log_.dump();
+    }
+    EXPECT_GE(log_.count(LogLevel::error, "READONLY"), 1) << log_.dump();
+
+    // The replica is promoted (the proxy or DNS now leads here): writes work again.
+    ASSERT_TRUE(call(*other_, {"REPLICAOF", "NO", "ONE"}).ok());
+    ASSERT_TRUE(loop_.run_until([&] { return client_->connected(); }, 3s));
+    EXPECT_EQ(call(*client_, {"SET", "x", "4"}).value.str, "OK") << log_.dump();
+}
+
+TEST_F(HiredisClientTest, SubscriptionDeliversMessagesAndComesBackAfterADrop) {
+    RedisProcess redis;
+    client_ = make(tcp(redis.port()));
+    std::vector<std::string> messages;
+    int subscribed = 0;
+    client_->subscribe("news", [&](std::string m) { messages.push_back(std::move(m)); }, [&] { ++subscribed; });
+    other_ = make(tcp(redis.port()));
+    ASSERT_TRUE(loop_.run_until([&] { return subscribed == 1; }, 3s)) << log_.dump();
+    ASSERT_TRUE(wait_connected(*other_));
+    EXPECT_EQ(call(*other_, {"PUBLISH", "news", "one"}).value.integer, 1);
+    ASSERT_TRUE(loop_.run_until([&] { return messages.size() == 1; }, 3s));
+    EXPECT_EQ(messages[0], "one");
+
+    // The server drops the subscriber: it connects and subscribes again by itself.
+    EXPECT_EQ(call(*other_, {"CLIENT", "KILL", "TYPE", "pubsub"}).value.integer, 1);
+    ASSERT_TRUE(loop_.run_until([&] { return subscribed == 2; }, 3s)) << log_.dump();
+    EXPECT_EQ(call(*other_, {"PUBLISH", "news", "two"}).value.integer, 1);
+    ASSERT_TRUE(loop_.run_until([&] { return messages.size() == 2; }, 3s));
+    EXPECT_EQ(messages[1], "two");
+    EXPECT_EQ(client_->connects(), 2u);
+}
+
 TEST_F(HiredisClientTest, InFlightCommandFailsWhenConnectionDrops) {
     RedisProcess redis;
     client_ = make(tcp(redis.port()));

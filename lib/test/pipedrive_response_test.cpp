@@ -221,6 +221,14 @@ TEST(PipedriveResponse, RateLimitedWithHttpDateRetryAfter) {
     EXPECT_EQ(v.retry_after, seconds(60));
 }
 
+TEST(PipedriveResponse, HugeServerWaitsAreClampedToAnHour) {
+    EXPECT_EQ(create(http(429, rate_body, {{"retry-after", "999999999999999999"}})).retry_after, seconds(3600));
+    EXPECT_EQ(create(http(429, rate_body, {{"x-ratelimit-reset", "999999999999999999"}})).retry_after,
+              seconds(3600));
+    EXPECT_EQ(create(http(429, rate_body, {{"retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"}})).retry_after,
+              seconds(3600));
+}
+
 TEST(PipedriveResponse, RateLimitedWithoutHeadersUsesPolicy) {
     const auto v = create(http(429, rate_body, {{"retry-after", "soon"}}));
     EXPECT_EQ(v.outcome, Outcome::retry);

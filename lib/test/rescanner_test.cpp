@@ -215,7 +215,7 @@ TEST_F(RescannerTest, LateClaimStartsANewPhaseOneIntervalFromNow) {
 TEST_F(RescannerTest, UserUntrackedDuringTheScanIsNotBroughtBack) {
     special["alice"] = [this](const HttpRequest&) {
         // DELETE /user/alice lands while GitHub answers (GistStore::untrack's effect).
-        cli("DEL " + kPrefix + "user:alice");
+        cli("DEL " + kPrefix + "user:{alice}");
         cli("ZREM " + kPrefix + "users alice");
         cli("ZREM " + kPrefix + "rescan alice");
         return http_response(200, "[" + gist_json("g-alice") + "," + gist_json("g-new") + "]");
@@ -225,7 +225,7 @@ TEST_F(RescannerTest, UserUntrackedDuringTheScanIsNotBroughtBack) {
     ASSERT_TRUE(run_until([&] { return requests_for("alice") == 1; }, milliseconds(3000)));
     loop.run_for(milliseconds(500));
     EXPECT_EQ(requests_for("alice"), 1u);
-    EXPECT_EQ(cli("EXISTS " + kPrefix + "user:alice"), "0");
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "user:{alice}"), "0");
     EXPECT_EQ(cli("ZSCORE " + kPrefix + "users alice"), "");
     EXPECT_EQ(cli("ZSCORE " + kPrefix + "rescan alice"), "");
     EXPECT_EQ(cli("HEXISTS " + kPrefix + "seen g-new"), "0");
@@ -237,12 +237,12 @@ TEST_F(RescannerTest, GithubNotFoundKeepsTheUserAndWaitsFourIntervals) {
     track("ghost", now_ms() - 100);
     const std::int64_t before = now_ms();
     start();
-    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:ghost last_scan") == "github_user_not_found"; },
+    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:{ghost} last_scan") == "github_user_not_found"; },
                           milliseconds(3000)));
     const std::int64_t after = now_ms();
     EXPECT_GE(score("ghost"), before + 40000);
     EXPECT_LE(score("ghost"), after + 40000);
-    EXPECT_EQ(cli("HGET " + kPrefix + "user:ghost failures"), "1");
+    EXPECT_EQ(cli("HGET " + kPrefix + "user:{ghost} failures"), "1");
     EXPECT_NE(cli("ZSCORE " + kPrefix + "users ghost"), "");  // still tracked
     EXPECT_EQ(requests_for("ghost"), 1u);
 }
@@ -252,9 +252,9 @@ TEST_F(RescannerTest, OtherFailuresBackOffAndCountFailures) {
     track("alice", now_ms() - 100);
     const std::int64_t before = now_ms();
     start();
-    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:alice failures") == "1"; }, milliseconds(3000)));
+    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:{alice} failures") == "1"; }, milliseconds(3000)));
     const std::int64_t after = now_ms();
-    EXPECT_EQ(cli("HGET " + kPrefix + "user:alice last_scan"), "github_unavailable");
+    EXPECT_EQ(cli("HGET " + kPrefix + "user:{alice} last_scan"), "github_unavailable");
     // now + min(interval, 30 s) × [0.5, 1]: with a 10 s interval, 5 to 10 s from now.
     EXPECT_GE(score("alice"), before + 5000);
     EXPECT_LE(score("alice"), after + 10000);
@@ -274,7 +274,7 @@ TEST_F(RescannerTest, RateLimitPausesEveryClaimUntilRetryAfter) {
     track("alice", now_ms() - 2000);
     track("bob", now_ms() - 1000);
     start();
-    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:alice last_scan") == "github_rate_limited"; },
+    ASSERT_TRUE(run_until([&] { return cli("HGET " + kPrefix + "user:{alice} last_scan") == "github_rate_limited"; },
                           milliseconds(3000)));
     const std::string pause_text = cli("GET " + kPrefix + "github:pause_until");
     ASSERT_FALSE(pause_text.empty());
@@ -327,6 +327,52 @@ TEST_F(RescannerTest, TwoWorkersNeverScanTheSameUserTwiceInOneInterval) {
     for (const auto& login : logins) {
         EXPECT_GT(score(login), now + 5000) << login;  // next due about one interval later
     }
+}
+
+}  // namespace
+}  // namespace gist
+
+namespace gist {
+namespace {
+
+// Users tracked while rescans were off get a due time, in bounded steps, not one script over all.
+TEST_F(RescannerTest, AdoptionWalksUsersInBoundedStepsOnceForTheFleet) {
+    settings.scan.rescan_interval = milliseconds(600000);
+    std::string args = "ZADD " + kPrefix + "users";
+    for (int i = 0; i < 1234; ++i) {
+        args += " 0 u" + std::to_string(10000 + i);
+    }
+    cli(args);
+    cli("ZADD " + kPrefix + "rescan 1 u10007");  // already scheduled: kept
+    const std::int64_t t0 = now_ms();
+    start();
+    ASSERT_TRUE(run_until([&] { return cli("EXISTS " + kPrefix + "rescan:adopted") == "1"; }, milliseconds(5000)));
+    EXPECT_EQ(cli("ZCARD " + kPrefix + "rescan"), "1234");
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "rescan:adopt_cursor"), "0");
+    EXPECT_EQ(score("u10007"), 1);
+    const auto due = score("u11233");
+    EXPECT_GE(due, t0);
+    EXPECT_LE(due, now_ms() + 600000);
+
+    // A second worker (or a restart) finds the marker and walks nothing.
+    cli("DEL " + kPrefix + "rescan");
+    rescanner.reset();
+    start();
+    loop.run_for(milliseconds(300));
+    EXPECT_EQ(cli("ZCARD " + kPrefix + "rescan"), "0") << "the fleet had adopted: no new walk";
+
+    // A user tracked with rescans off makes the next start with rescans on walk again.
+    ScanCommit c;
+    c.login = "late";
+    c.scanned_at = "2026-01-01T00:00:00Z";
+    std::optional<bool> ok;
+    store->commit_scan(c, [&](StoreResult<CommitOutcome> r) { ok = std::holds_alternative<CommitOutcome>(r); });
+    ASSERT_TRUE(loop.run_until([&] { return ok.has_value(); }, std::chrono::seconds(3)));
+    EXPECT_EQ(cli("EXISTS " + kPrefix + "rescan:adopted"), "0");
+    rescanner.reset();
+    start();
+    ASSERT_TRUE(run_until([&] { return cli("EXISTS " + kPrefix + "rescan:adopted") == "1"; }, milliseconds(5000)));
+    EXPECT_GE(score("late"), t0);
 }
 
 }  // namespace

@@ -35,6 +35,13 @@ TEST(RetryBackoff, FullJitterSpansTheWindow) {
     EXPECT_EQ(retry_delay(policy, 0, fixed(0.5)), milliseconds(500));  // 0 counts as 1
 }
 
+TEST(RetryBackoff, HugeServerWaitsStopAtTheServerCapWithoutOverflow) {
+    // 10^17 s is 10^20 ms: more than int64 milliseconds hold.
+    EXPECT_EQ(retry_delay(policy, 1, fixed(0.0), seconds(100'000'000'000'000'000)), milliseconds(600000));
+    EXPECT_EQ(retry_delay(policy, 1, fixed(0.0), seconds::max()), milliseconds(600000));
+    EXPECT_EQ(retry_delay(policy, 1, fixed(0.0), seconds(599)), milliseconds(599000));
+}
+
 TEST(RetryBackoff, BoundsHoldForManyDraws) {
     const UnitRandom random = default_unit_random();
     for (unsigned attempt = 1; attempt < 40; ++attempt) {

@@ -58,7 +58,7 @@ rm -f /etc/nginx/sites-enabled/default
 rm -f /etc/nginx/modules-enabled/50-mod-stream.conf
 
 log "nginx -t (with placeholder secrets, removed afterwards)"
-placeholders=(github_token pipedrive_token redis_auth_token realip.conf write-allow.conf
+placeholders=(github_token pipedrive_token redis_auth_token realip.conf vpc-allow.conf write-allow.conf
     redis-tunnel-upstream.conf pipedrive.conf)
 cleanup() { for f in "${placeholders[@]}"; do rm -f "/etc/gist/$f"; done; }
 trap cleanup EXIT
@@ -68,6 +68,7 @@ for f in github_token pipedrive_token redis_auth_token; do
     chmod 0600 "/etc/gist/$f"
 done
 echo 'set_real_ip_from 127.0.0.1;' >/etc/gist/realip.conf
+echo 'allow 127.0.0.1;' >/etc/gist/vpc-allow.conf
 : >/etc/gist/write-allow.conf
 printf 'gist_pipedrive_api_url https://placeholder.pipedrive.com;\ngist_pipedrive_token_file /etc/gist/pipedrive_token;\n' \
     >/etc/gist/pipedrive.conf

@@ -136,6 +136,15 @@ sub redis {
     return $r;
 }
 
+# A TCP proxy to $target_port (TcpProxy), stopped with the test.
+sub proxy {
+    my ($self, $target_port) = @_;
+    require TcpProxy;
+    my $p = TcpProxy->new(dir => $self->subdir('proxy' . (1 + @{ $self->{proxies} ||= [] })), target => $target_port);
+    push @{ $self->{proxies} }, $p;
+    return $p;
+}
+
 sub stub {
     my ($self, $scenario, %opt) = @_;
     my $name = 'stub' . (scalar @{ $self->{stubs} } + 1);
@@ -239,7 +248,8 @@ sub deals_of {
 # which every GitHub answer updates, failed ones included.
 sub state_keys {
     my ($redis) = @_;
-    return grep { !/:github:/ } $redis->all_keys;
+    # GitHub's budget and the key-schema marker are bookkeeping, not a user's state
+    return grep { !/:github:/ && !/:schema\z/ } $redis->all_keys;
 }
 
 # /health without the parts that depend on GitHub's headers and on rescans ("github", and
@@ -291,6 +301,7 @@ sub cleanup {
     }
     eval { $_->stop } for @{ $self->{stubs} };
     eval { $_->stop } for @{ $self->{pipedrives} || [] };
+    eval { $_->stop } for @{ $self->{proxies} || [] };
     eval { $_->stop } for @{ $self->{redises} };
     if ($ENV{TEST_NGINX_LEAVE}) {
         Test::More::diag("TEST_NGINX_LEAVE: left $self->{dir}");
@@ -691,6 +702,54 @@ sub hgetall {
 }
 
 sub flushall { $_[0]->cmd('FLUSHALL') }
+
+# Many commands at once through redis-cli --pipe (fast: no reply is read back one by one).
+sub pipe {
+    my ($self, @cmds) = @_;
+    my $pid = open(my $p, '|-') // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', '/dev/null';
+        exec 'redis-cli', '-p', $self->{port}, '--pipe' or POSIX::_exit(127);
+    }
+    binmode $p;
+    print $p _encode(@$_) for @cmds;
+    close $p or die "redis-cli --pipe failed ($?)";
+}
+
+# Tracked users as the module stores them after a scan that found no gist (docs/read-path.md),
+# written straight into Redis: for tests at a scale POST /user would take too long to reach.
+sub seed_users {
+    my ($self, $prefix, @logins) = @_;
+    $self->pipe(map {
+        (['HSET', "${prefix}user:{$_}", 'login', $_, 'tracked_since', '2026-11-01T00:00:00Z',
+          'last_scanned_at', '2026-11-01T00:00:00Z', 'gist_count', 0, 'last_scan', 'ok'],
+         ['ZADD', "${prefix}users", 0, $_])
+    } @logins);
+}
+
+# Starts MONITOR on its own connection; $stop->() ends it and returns the commands seen (each a
+# line as MONITOR prints it, scripts' commands included).
+sub monitor {
+    my ($self) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp')
+        or die "monitor: $!";
+    print $sock _encode('MONITOR');
+    my $ok = _readline($sock);
+    die "MONITOR: $ok" unless $ok eq '+OK';
+    return sub {
+        # A marker command ends the capture: everything before it has been sent to us.
+        my $marker = 'gist-monitor-end-' . $$ . '-' . int(rand 1e9);
+        $self->cmd('ECHO', $marker);
+        my @lines;
+        while (1) {
+            my $l = _readline($sock);
+            last if index($l, $marker) >= 0;
+            push @lines, $l;
+        }
+        close $sock;
+        return @lines;
+    };
+}
 
 # ---------------------------------------------------------------------------------------------
 package GistTest::Nginx;

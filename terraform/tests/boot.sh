@@ -244,6 +244,81 @@ t_boot_ok() {
     tail -n 1 "$ROOTFS/var/log/nginx/access.log" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d); sys.exit(0 if d["status"]==429 and d["remote_addr"]=="192.0.2.11" and d["method"]=="DELETE" else 1)'
 }
 
+# The edge inside nginx (issue 12), whatever the ALB's literal path rules miss. Clients are told
+# apart by X-Forwarded-For, trusted from the "VPC" (127.0.0.0/8 here): no header = a VPC address
+# (the ALB's health checks), 198.51.100.x = the internet, 192.0.2.x = GIST_WRITE_ALLOWED_CIDRS.
+t_boot_edge() {
+    local log=$LOGS/boot-edge.console code p i codes
+    boot_start "$log"
+    trap boot_stop EXIT
+    wait_state nginx.service active 90 || { in_node journalctl --no-pager -b -u nginx | tail -20; return 1; }
+    local outside=(-H 'X-Forwarded-For: 198.51.100.23') allowed=(-H 'X-Forwarded-For: 192.0.2.30')
+    st() { ns_curl --path-as-is -o /dev/null -w '%{http_code}' "$@"; }
+    # /health: VPC only, however the path is spelled (the ALB hides the literal /health only).
+    for p in /health //health /%68ealth ///health /./health /%2Fhealth; do
+        code=$(st "${outside[@]}" "http://127.0.0.1:8080$p")
+        echo "outside GET $p: $code"
+        [[ $code == 403 ]] || return 1
+    done
+    for p in /health //health /%68ealth; do
+        code=$(st "http://127.0.0.1:8080$p")
+        echo "VPC GET $p: $code"
+        [[ $code == 200 || $code == 503 ]] || return 1
+    done
+    # Reads that reveal CRM data: the allow-list, like writes.
+    for p in /trackedusers //trackedusers /%74rackedusers /user/octocat //user/octocat /%75ser/octocat; do
+        code=$(st "${outside[@]}" "http://127.0.0.1:8080$p")
+        echo "outside GET $p: $code"
+        [[ $code == 403 ]] || return 1
+        code=$(st -I "${outside[@]}" "http://127.0.0.1:8080$p")
+        echo "outside HEAD $p: $code"
+        [[ $code == 403 ]] || return 1
+    done
+    code=$(st "${allowed[@]}" http://127.0.0.1:8080/trackedusers)
+    echo "allowed GET /trackedusers: $code"
+    [[ $code == 200 ]] || return 1
+    code=$(st "${allowed[@]}" http://127.0.0.1:8080/user/octocat)
+    echo "allowed GET /user/octocat: $code"
+    [[ $code == 404 ]] || return 1 # not_tracked, from the module
+    [[ $(ns_curl "${outside[@]}" http://127.0.0.1:8080/trackedusers) == '{"error":"forbidden"}' ]] || return 1
+    [[ $(ns_curl "${outside[@]}" http://127.0.0.1:8080//health) == '{"error":"forbidden"}' ]] || return 1
+    # nosniff on every kind of answer: the module's (200, 404, 503), nginx's return (403, 404), the
+    # deny page, the rate-limit page, and nginx's own HTML error pages (413, 400).
+    nosniff() { # nosniff STATUS_ERE CURL_ARGS...
+        local want=$1 h
+        shift
+        h=$(ns_curl --path-as-is -o /dev/null -D - "$@" | tr -d '\r')
+        echo "${*: -1} -> $(head -n 1 <<<"$h") / $(grep -i '^x-content-type-options:' <<<"$h")"
+        [[ $(head -n 1 <<<"$h") =~ ^HTTP/1\.1\ ($want)\  ]] || return 1
+        grep -qix 'x-content-type-options: nosniff' <<<"$h"
+    }
+    nosniff '200|503' http://127.0.0.1:8080/health || return 1
+    nosniff 200 "${allowed[@]}" http://127.0.0.1:8080/trackedusers || return 1
+    nosniff 404 "${allowed[@]}" http://127.0.0.1:8080/user/octocat || return 1
+    nosniff 403 "${outside[@]}" http://127.0.0.1:8080/user/octocat || return 1
+    nosniff 403 "${outside[@]}" http://127.0.0.1:8080//health || return 1
+    nosniff 404 http://127.0.0.1:8080/no-such-path || return 1
+    nosniff 413 "${allowed[@]}" -X POST -H 'Content-Type: text/plain' --data-binary "$(head -c 6000 /dev/zero | tr '\0' x)" \
+        http://127.0.0.1:8080/user/octocat || return 1
+    nosniff 400 -H 'Host: bad/host' http://127.0.0.1:8080/trackedusers || return 1
+    # Node-wide limits: many addresses, each far below its own limit, still meet one budget for
+    # writes and one for /trackedusers.
+    codes=""
+    for ((i = 100; i < 140; i++)); do
+        codes+=" $(st -X DELETE -H "X-Forwarded-For: 192.0.2.$i" http://127.0.0.1:8080/user/octocat)"
+    done
+    echo "40 writes from 40 addresses:$codes"
+    [[ $codes == " 404"* && $codes == *" 429"* ]] || return 1
+    codes=""
+    for ((i = 140; i < 180; i++)); do
+        codes+=" $(st -H "X-Forwarded-For: 192.0.2.$i" http://127.0.0.1:8080/trackedusers)"
+    done
+    echo "40 GET /trackedusers from 40 addresses:$codes"
+    [[ $codes == " 200"* && $codes == *" 429"* ]] || return 1
+    for ((i = 0; i < 12; i++)); do st -X DELETE -H 'X-Forwarded-For: 192.0.2.31' http://127.0.0.1:8080/user/octocat >/dev/null; done
+    nosniff 429 -X DELETE -H 'X-Forwarded-For: 192.0.2.31' http://127.0.0.1:8080/user/octocat
+}
+
 t_boot_tls_verify() {
     local log=$LOGS/boot-tls.console code
     sed -i "s/^GIST_REDIS_TLS_NAME=.*/GIST_REDIS_TLS_NAME=wrong-name.gist-boottest.internal/" "$ROOTFS/etc/gist/node.env"
@@ -305,6 +380,7 @@ if ((boot_ready)); then
     check "boot: provision.sh unchanged in a debootstrap Debian 12 rootfs" t_boot_provision
     if [[ -e $WORK/provisioned ]]; then
         check "boot: nspawn node serves /health with Redis via the TLS tunnel; access control" t_boot_ok
+        check "boot: edge in nginx: /health VPC-only (//health, /%68ealth), CRM reads allow-listed, nosniff, node-wide limits" t_boot_edge
         check "boot: Redis certificate name is verified by the tunnel (wrong name: /health 503)" t_boot_tls_verify
         check "boot: a missing SSM parameter keeps nginx down (fail closed)" t_boot_missing_param
         check "deb: remove/reinstall/upgrade/purge keep modules-enabled semantics (rootfs)" t_boot_deb_lifecycle

@@ -178,12 +178,18 @@ test('security groups chain ALB -> nodes -> Redis; only the ALB is open to the i
     .filter((r) => r.body.security_group_id === '${var.alb_security_group_id}');
   assert.ok(albEgress.length > 0 && albEgress.every((r) => r.body.referenced_security_group_id),
     'ALB egress only to the node security group');
-  for (const { body } of resources('aws_vpc_security_group_egress_rule').filter((r) => r.dir.endsWith('alb'))) {
-    assert.fail(`ALB module must not open egress itself: ${JSON.stringify(body)}`);
+  // The ALB module opens one egress rule itself: HTTPS to the identity provider, only with sign-in on.
+  for (const { name, body } of resources('aws_vpc_security_group_egress_rule').filter((r) => r.dir.endsWith('alb'))) {
+    assert.equal(name, 'alb_to_idp', `ALB module must not open egress itself: ${JSON.stringify(body)}`);
+    assert.equal(body.count, '${local.auth_on ? 1 : 0}', 'IdP egress only with sign-in on');
+    assert.deepEqual([body.ip_protocol, body.from_port, body.to_port], ['tcp', 443, 443], 'IdP egress: HTTPS only');
   }
 });
 
 test('IAM: no "*" or service-wide actions, no "*" resources in Allow; wildcard principals only in Deny', () => {
+  // In a KMS key policy the resource "*" means the key itself (checked by the state key test).
+  const keyPolicies = new Set(resources('aws_kms_key').map((k) => `${k.dir} ${String(k.body.policy)
+    .replace(/^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/, '$1')}`));
   for (const d of tfDirs) {
     for (const [name, docs] of Object.entries(dirs[d].json.data?.aws_iam_policy_document ?? {})) {
       for (const st of docs[0].statement ?? []) {
@@ -191,7 +197,9 @@ test('IAM: no "*" or service-wide actions, no "*" resources in Allow; wildcard p
         const principals = (st.principals ?? []).flatMap((p) => p.identifiers);
         if (effect === 'Allow') {
           for (const a of st.actions ?? []) assert.ok(a !== '*' && !a.endsWith(':*'), `${d} ${name}: action ${a}`);
-          for (const r of st.resources ?? []) assert.notEqual(r, '*', `${d} ${name}: resource *`);
+          if (!keyPolicies.has(`${d} ${name}`)) {
+            for (const r of st.resources ?? []) assert.notEqual(r, '*', `${d} ${name}: resource *`);
+          }
           assert.ok(!principals.includes('*'), `${d} ${name}: Allow to principal *`);
         }
         assert.equal(st.not_actions, undefined, `${d} ${name}: not_actions`);
@@ -338,4 +346,322 @@ test('Packer: official Debian 12, IMDSv2 (instance and AMI), encrypted, no publi
   for (const c of ['nginx.prod.conf', 'redis-tunnel.conf']) {
     assert.ok(files.some((s) => s.endsWith(`/conf/${c}`)), `packer uploads conf/${c}`);
   }
+});
+
+// --- Effective permissions ----------------------------------------------------------------------
+// A small IAM evaluator for the questions the docs answer ("can a node read another environment's
+// parameters?", "can a non-admin read an old state version?"). It knows Allow/Deny, Action/NotAction,
+// Resource/NotResource, principals and the condition operators used in this repository; anything
+// else throws rather than being guessed. Values are the HCL's own, with ${...} references resolved
+// from a fixture scope.
+function interp(value, scope) {
+  if (Array.isArray(value)) return value.flatMap((v) => [].concat(interp(v, scope)));
+  if (typeof value !== 'string') return value;
+  const whole = value.match(/^\$\{([^${}]+)\}$/);
+  if (whole && Array.isArray(scope[whole[1]])) return scope[whole[1]];
+  return value.replace(/\$\{([^${}]+)\}/g, (_, ref) => {
+    if (!(ref in scope)) throw new Error(`unresolved \${${ref}} in ${value}`);
+    return interp(scope[ref], scope);
+  });
+}
+const glob = (pattern, s, ci = false) => new RegExp(
+  '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+  ci ? 'i' : '').test(s);
+const list = (x) => (x === undefined ? undefined : [].concat(x));
+
+// From data "aws_iam_policy_document" (HCL) statements.
+function fromDocument(doc, scope) {
+  return (doc.statement ?? []).map((st) => ({
+    sid: st.sid,
+    effect: st.effect ?? 'Allow',
+    actions: list(st.actions), notActions: list(st.not_actions),
+    resources: st.resources && interp(st.resources, scope),
+    notResources: st.not_resources && interp(st.not_resources, scope),
+    principals: (st.principals ?? []).flatMap((p) => interp(p.identifiers, scope)),
+    conditions: (st.condition ?? []).map((c) => ({ test: c.test, key: c.variable, values: interp(list(c.values), scope) })),
+  }));
+}
+// From a policy written as an HCL object in AWS's JSON shape (jsonencode).
+function fromJsonShape(policy, scope) {
+  return policy.Statement.map((st) => ({
+    sid: st.Sid,
+    effect: st.Effect,
+    actions: list(st.Action), notActions: list(st.NotAction),
+    resources: st.Resource && interp(list(st.Resource), scope),
+    notResources: st.NotResource && interp(list(st.NotResource), scope),
+    principals: [],
+    conditions: Object.entries(st.Condition ?? {}).flatMap(([test, kv]) =>
+      Object.entries(kv).map(([key, values]) => ({ test, key, values: interp(list(values), scope) }))),
+  }));
+}
+function conditionHolds({ test, key, values }, ctx) {
+  const v = ctx[key];
+  switch (test) {
+    case 'Bool': return v !== undefined && values.includes(String(v));
+    case 'StringEquals': return v !== undefined && values.includes(v);
+    case 'ArnLike': return v !== undefined && values.some((p) => glob(p, v));
+    case 'ArnNotLike': return v === undefined || !values.some((p) => glob(p, v));
+    default: throw new Error(`condition operator ${test} not modelled`);
+  }
+}
+function applies(st, req) {
+  const act = st.actions ? st.actions.some((a) => glob(a, req.action, true))
+    : !st.notActions.some((a) => glob(a, req.action, true));
+  const res = st.resources ? st.resources.some((r) => glob(r, req.resource))
+    : !st.notResources.some((r) => glob(r, req.resource));
+  const who = st.principals.length === 0 || st.principals.some((p) => p === '*' || p === req.principal);
+  return act && res && who && st.conditions.every((c) => conditionHolds(c, req.context ?? {}));
+}
+function decide(statements, req) {
+  if (statements.some((s) => s.effect === 'Deny' && applies(s, req))) return 'deny';
+  return statements.some((s) => s.effect === 'Allow' && applies(s, req)) ? 'allow' : 'implicit-deny';
+}
+
+// The statements of the AWS managed policies attached anywhere (as published by AWS). An attachment
+// of a managed policy not listed here fails the test: add its document first.
+const MANAGED = {
+  AmazonSSMManagedInstanceCore: [
+    { effect: 'Allow', resources: ['*'], principals: [], conditions: [], actions: [
+      'ssm:DescribeAssociation', 'ssm:GetDeployablePatchSnapshotForInstance', 'ssm:GetDocument',
+      'ssm:DescribeDocument', 'ssm:GetManifest', 'ssm:GetParameter', 'ssm:GetParameters',
+      'ssm:ListAssociations', 'ssm:ListInstanceAssociations', 'ssm:PutInventory', 'ssm:PutComplianceItems',
+      'ssm:PutConfigurePackageResult', 'ssm:UpdateAssociationStatus', 'ssm:UpdateInstanceAssociationStatus',
+      'ssm:UpdateInstanceInformation'] },
+    { effect: 'Allow', resources: ['*'], principals: [], conditions: [], actions: [
+      'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel'] },
+    { effect: 'Allow', resources: ['*'], principals: [], conditions: [], actions: [
+      'ec2messages:AcknowledgeMessage', 'ec2messages:DeleteMessage', 'ec2messages:FailMessage',
+      'ec2messages:GetEndpoint', 'ec2messages:GetMessages', 'ec2messages:SendReply'] },
+  ],
+};
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const hclScope = (dir, vars) => {
+  const scope = { 'data.aws_partition.this.partition': 'aws' };
+  for (const [k, v] of Object.entries(vars)) scope[`var.${k}`] = v;
+  for (const locals of dirs[dir].json.locals ?? []) {
+    for (const [k, v] of Object.entries(locals)) scope[`local.${k}`] = v;
+  }
+  return scope;
+};
+
+// Everything a role gets: inline policies (documents in the module, or app_config's JSON) and
+// attached managed policies.
+function roleStatements(dir, roleName, scope, instancePolicyStatements = []) {
+  const out = [];
+  const roleRef = (v) => new RegExp(`^\\$\\{aws_iam_role\\.${roleName}\\.(name|id)\\}$`).test(v);
+  for (const { dir: d, body } of resources('aws_iam_role_policy_attachment')) {
+    if (d !== dir || !roleRef(body.role)) continue;
+    const m = interp(body.policy_arn, scope).match(/^arn:aws:iam::aws:policy\/(.+)$/);
+    assert.ok(m && MANAGED[m[1]], `${dir}: managed policy ${body.policy_arn} is not modelled in MANAGED`);
+    out.push(...MANAGED[m[1]]);
+  }
+  for (const { dir: d, name, body } of resources('aws_iam_role_policy')) {
+    if (d !== dir || !roleRef(body.role)) continue;
+    const doc = body.policy.match(/^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/);
+    if (doc) out.push(...fromDocument(dirs[dir].json.data.aws_iam_policy_document[doc[1]][0], scope));
+    else if (body.policy === '${var.instance_policy_json}') out.push(...instancePolicyStatements);
+    else assert.fail(`${dir} ${name}: policy ${body.policy} not understood`);
+  }
+  return out;
+}
+
+test('node role: SSM parameters of its own app and environment only; Session Manager still works', () => {
+  const cfg = 'terraform/modules/app_config';
+  const scope = hclScope(cfg, {
+    app: 'gist', environment: 'prod', partition: 'aws', region: REGION, account_id: ACCOUNT,
+    kms_key_arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-1111-2222-3333-444455556666`,
+  });
+  const inline = fromJsonShape(dirs[cfg].json.locals.find((l) => l.instance_policy).instance_policy, scope);
+  const node = roleStatements('terraform/modules/app_asg', 'node', scope, inline);
+  const param = (p, region = REGION, acct = ACCOUNT) => `arn:aws:ssm:${region}:${acct}:parameter${p}`;
+  for (const action of ['ssm:GetParameter', 'ssm:GetParameters']) {
+    assert.equal(decide(node, { action, resource: param('/gist/prod/github_token') }), 'allow', `${action} own`);
+  }
+  for (const action of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory']) {
+    for (const r of [param('/gist/staging/github_token'), param('/gist/prod-old/github_token'), param('/other-app/db_password'),
+      param('/aws/reference/secretsmanager/prod-db'), param('/gist/prod/github_token', 'us-east-1'), param('/gist'),
+      `arn:aws:ssm:${REGION}:${ACCOUNT}:*`]) {
+      assert.notEqual(decide(node, { action, resource: r }), 'allow', `node role may ${action} ${r}`);
+    }
+  }
+  const instance = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
+  assert.equal(decide(node, { action: 'ssm:UpdateInstanceInformation', resource: instance }), 'allow', 'Session Manager registration');
+  for (const a of ['ssmmessages:CreateControlChannel', 'ssmmessages:OpenDataChannel', 'ec2messages:GetMessages']) {
+    assert.equal(decide(node, { action: a, resource: '*' }), 'allow', `Session Manager / Run Command: ${a}`);
+  }
+  assert.equal(decide(node, { action: 'kms:Decrypt', resource: scope['var.kms_key_arn'],
+    context: { 'kms:ViaService': `ssm.${REGION}.amazonaws.com` } }), 'allow', 'decrypt via SSM');
+  assert.notEqual(decide(node, { action: 'kms:Decrypt', resource: scope['var.kms_key_arn'] }), 'allow', 'decrypt directly');
+});
+
+test('Packer build role (bootstrap): Session Manager, no SSM parameters at all', () => {
+  const dir = 'terraform/bootstrap';
+  const scope = hclScope(dir, { region: REGION, account_id: ACCOUNT });
+  const role = roleStatements(dir, 'packer_build', scope);
+  for (const p of ['/gist/prod/github_token', '/gist/staging/redis_auth_token', '/anything']) {
+    for (const action of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']) {
+      const r = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${p}`;
+      assert.notEqual(decide(role, { action, resource: r }), 'allow', `packer build role may ${action} ${p}`);
+    }
+  }
+  assert.equal(decide(role, { action: 'ssmmessages:OpenDataChannel', resource: '*' }), 'allow', 'Session Manager');
+});
+
+// The state holds the Redis AUTH token: only the state admins may read or change it, its old
+// versions, or the rules that protect it; nobody without TLS.
+const STATE_ADMIN = `arn:aws:iam::${ACCOUNT}:role/ci-deployer`;
+const stateScope = () => ({
+  ...hclScope('terraform/bootstrap', { region: REGION, account_id: ACCOUNT, state_admin_role_arns: [STATE_ADMIN] }),
+  'aws_s3_bucket.state.arn': `arn:aws:s3:::gist-tfstate-${ACCOUNT}`,
+  'aws_s3_bucket.state.id': `gist-tfstate-${ACCOUNT}`,
+  'data.aws_caller_identity.this.account_id': ACCOUNT,
+});
+function policyDocOf(dir, ref) {
+  const m = ref?.match(/^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/);
+  assert.ok(m, `${dir}: policy ${ref} must come from a policy document`);
+  return dirs[dir].json.data.aws_iam_policy_document[m[1]][0];
+}
+
+test('state bucket: only state admins touch objects, versions or the bucket policy; TLS only', () => {
+  const dir = 'terraform/bootstrap';
+  const scope = stateScope();
+  const pol = resources('aws_s3_bucket_policy').find((r) => r.dir === dir);
+  const st = fromDocument(policyDocOf(dir, pol.body.policy), scope);
+  const bucket = scope['aws_s3_bucket.state.arn'];
+  const object = `${bucket}/prod/gist.tfstate`;
+  const objectActions = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAcl', 's3:GetObjectAttributes',
+    's3:GetObjectVersionAttributes', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:GetObjectRetention',
+    's3:PutObject', 's3:PutObjectAcl', 's3:PutObjectVersionAcl', 's3:PutObjectTagging', 's3:PutObjectRetention',
+    's3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteObjectTagging', 's3:RestoreObject'];
+  const bucketActions = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketVersioning',
+    's3:PutEncryptionConfiguration', 's3:PutLifecycleConfiguration', 's3:PutBucketPublicAccessBlock',
+    's3:PutBucketOwnershipControls', 's3:DeleteBucket'];
+  const other = `arn:aws:iam::${ACCOUNT}:role/developer`;
+  const ask = (principal, action, resource, tls = true) => decide(st, {
+    principal, action, resource, context: { 'aws:SecureTransport': tls, 'aws:PrincipalArn': principal } });
+  for (const a of objectActions) {
+    assert.equal(ask(other, a, object), 'deny', `a non-admin (with s3:* in IAM) may ${a}`);
+    assert.notEqual(ask(STATE_ADMIN, a, object), 'deny', `a state admin may not ${a}`);
+  }
+  for (const a of bucketActions) {
+    assert.equal(ask(other, a, bucket), 'deny', `a non-admin (with s3:* in IAM) may ${a}`);
+    assert.notEqual(ask(STATE_ADMIN, a, bucket), 'deny', `a state admin may not ${a}`);
+  }
+  for (const [a, r] of [['s3:ListBucket', bucket], ['s3:GetBucketPolicy', bucket], ['s3:PutBucketPolicy', bucket],
+    ['s3:GetObject', object], ['s3:PutObject', object], ['s3:ListBucketVersions', bucket], ['s3:GetBucketAcl', bucket]]) {
+    assert.equal(ask(STATE_ADMIN, a, r, false), 'deny', `${a} without TLS`);
+  }
+});
+
+test('state KMS key: its policy lets the state admins only use and manage it (not the account root)', () => {
+  const dir = 'terraform/bootstrap';
+  const scope = stateScope();
+  const key = resources('aws_kms_key').find((r) => r.dir === dir && r.name === 'state').body;
+  assert.notEqual(key.bypass_policy_lockout_safety_check, true, 'no lockout bypass');
+  const st = fromDocument(policyDocOf(dir, key.policy), scope);
+  const k = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-1111-2222-3333-444455556666`;
+  const ask = (principal, action) => decide(st, { principal, action, resource: k, context: { 'aws:PrincipalArn': principal } });
+  for (const a of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:DescribeKey', 'kms:PutKeyPolicy',
+    'kms:ScheduleKeyDeletion', 'kms:EnableKeyRotation']) {
+    assert.equal(ask(STATE_ADMIN, a), 'allow', `state admin: ${a}`);
+  }
+  // The account root in a key policy delegates the key to IAM: any role with kms:Decrypt on * could
+  // then read the state. Not here.
+  for (const p of [`arn:aws:iam::${ACCOUNT}:root`, ACCOUNT, `arn:aws:iam::${ACCOUNT}:role/developer`, '*']) {
+    for (const a of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:PutKeyPolicy']) {
+      assert.notEqual(ask(p, a), 'allow', `${p} may ${a} with the state key`);
+    }
+  }
+  for (const s of st) assert.deepEqual(s.resources, ['*'], 'a key policy\'s resource is the key itself: "*"');
+});
+
+// --- Sign-in at the load balancer (issue 11) -------------------------------------------------------
+test('ALB sign-in: off by default, Cognito in prod; every forwarded request is authenticated first', () => {
+  const dir = 'terraform/modules/alb';
+  const j = dirs[dir].json;
+  const auth = j.variable.auth[0];
+  assert.deepEqual(auth.default, {}, 'auth defaults to {}');
+  assert.match(auth.type, /mode\s*=\s*optional\(string,\s*"off"\)/, 'auth.mode defaults to "off"');
+  assert.doesNotMatch(auth.type, /client_secret\s*=/, 'no client secret in a variable (it comes from SSM)');
+  const locals = Object.assign({}, ...(j.locals ?? []));
+  assert.equal(locals.auth_cognito, '${var.auth.mode == "cognito"}');
+  assert.equal(locals.auth_oidc, '${var.auth.mode == "oidc"}');
+  assert.equal(locals.auth_on, '${var.auth.mode != "off"}');
+  // Environments: prod signs in with Cognito; staging leaves the default (off).
+  assert.equal(env('prod').module.alb[0].auth?.mode, 'cognito', 'prod: auth.mode = "cognito"');
+  assert.ok([undefined, 'off'].includes(env('staging').module.alb[0].auth?.mode), 'staging: off');
+
+  // The HTTPS listener: the authenticate action(s) come before the forward, in the DEFAULT action, so
+  // any path that no rule answers by itself (//user/x, /%75ser/x included) is authenticated.
+  const https = resources('aws_lb_listener').find((l) => l.body.port === 443).body;
+  const fwd = https.default_action;
+  assert.equal(fwd.length, 1, 'one static default action');
+  assert.equal(fwd[0].type, 'forward');
+  assert.match(fwd[0].target_group_arn, /aws_lb_target_group\.app\.arn/);
+  const dyn = https.dynamic?.default_action ?? [];
+  const byType = Object.fromEntries(dyn.map((d) => [d.content[0].type, d]));
+  const cog = byType['authenticate-cognito'];
+  const oidc = byType['authenticate-oidc'];
+  assert.ok(cog && oidc, 'authenticate-cognito and authenticate-oidc default actions');
+  assert.equal(cog.for_each, '${local.auth_cognito ? [1] : []}');
+  assert.equal(oidc.for_each, '${local.auth_oidc ? [1] : []}');
+  for (const d of [cog, oidc]) {
+    assert.ok(d.content[0].order < fwd[0].order, `${d.content[0].type} before forward`);
+  }
+  const ac = cog.content[0].authenticate_cognito[0];
+  assert.equal(ac.user_pool_arn, '${aws_cognito_user_pool.console[0].arn}');
+  assert.equal(ac.user_pool_client_id, '${aws_cognito_user_pool_client.alb[0].id}');
+  assert.equal(ac.user_pool_domain, '${aws_cognito_user_pool_domain.console[0].domain}');
+  const ao = oidc.content[0].authenticate_oidc[0];
+  assert.match(ao.client_secret, /^\$\{data\.aws_ssm_parameter\.[\w-]+\[0\]\.value\}$/, 'OIDC client secret from SSM');
+  for (const a of [ac, ao]) {
+    assert.equal(a.on_unauthenticated_request, 'authenticate', 'unauthenticated requests are sent to sign in');
+    assert.match(a.scope, /\bopenid\b/);
+  }
+
+  // Listener rules never forward: they only answer by themselves. So the default action (sign-in,
+  // then forward) is the only way to the nodes.
+  const rules = resources('aws_lb_listener_rule').filter((r) => r.dir === dir);
+  const prios = rules.map((r) => r.body.priority);
+  assert.equal(new Set(prios).size, prios.length, 'unique rule priorities');
+  for (const { name, body } of rules) {
+    assert.equal(body.listener_arn, '${aws_lb_listener.https.arn}', `${name}: on the HTTPS listener`);
+    assert.equal(body.dynamic, undefined, `${name}: no dynamic actions`);
+    for (const a of body.action) {
+      assert.equal(a.type, 'fixed-response', `${name}: a listener rule must not forward (it would skip sign-in)`);
+    }
+  }
+  const rule = (p) => rules.find((r) => first(first(r.body.condition).path_pattern)?.values
+    .map((v) => resolve(dir, v)).includes(p))?.body;
+  const health = rule('/health');
+  assert.equal(first(first(health.action).fixed_response).status_code, '404', '/health hidden from the internet');
+  const metrics = rule('/metrics');
+  assert.ok(metrics, 'a rule for /metrics');
+  assert.ok(first(first(metrics.condition).path_pattern).values.includes('/metrics/*'));
+  assert.equal(first(first(metrics.action).fixed_response).status_code, '403', '/metrics refused at the ALB');
+  // Target group checks go to the nodes directly, not through the listener: /health stays theirs.
+  assert.equal(first(resources('aws_lb_target_group')[0].body.health_check).path, '${var.health_check_path}');
+});
+
+test('Cognito (auth.mode = "cognito"): admin-created users only, MFA, the ALB as a code-flow client', () => {
+  const pool = resources('aws_cognito_user_pool').find((r) => r.dir === 'terraform/modules/alb')?.body;
+  assert.ok(pool, 'the module creates the user pool');
+  assert.equal(pool.count, '${local.auth_cognito ? 1 : 0}');
+  assert.equal(first(pool.admin_create_user_config).allow_admin_create_user_only, true, 'no self sign-up');
+  assert.equal(pool.mfa_configuration, 'ON');
+  assert.equal(first(pool.software_token_mfa_configuration).enabled, true);
+  assert.ok(first(pool.password_policy).minimum_length >= 12, 'password length');
+  const client = resources('aws_cognito_user_pool_client')[0].body;
+  assert.equal(client.count, '${local.auth_cognito ? 1 : 0}');
+  assert.equal(client.generate_secret, true, 'the ALB needs a client secret');
+  assert.deepEqual(client.allowed_oauth_flows, ['code']);
+  assert.equal(client.allowed_oauth_flows_user_pool_client, true);
+  assert.ok(client.allowed_oauth_scopes.includes('openid'));
+  assert.deepEqual(client.supported_identity_providers, ['COGNITO']);
+  assert.deepEqual(client.callback_urls, ['https://${var.domain_name}/oauth2/idpresponse'], 'the ALB callback only');
+  assert.equal(client.prevent_user_existence_errors, 'ENABLED');
+  assert.equal(resources('aws_cognito_user_pool_domain')[0].body.count, '${local.auth_cognito ? 1 : 0}');
 });

@@ -124,6 +124,19 @@ t_app_config() {
         terraform test -no-color
 }
 
+# modules/alb needs the AWS provider; its variables alone do not: the sign-in option's input rules.
+t_alb_auth_vars() {
+    command -v terraform || skip "terraform not installed"
+    local d=$WORK/alb_vars
+    mkdir -p "$d/tests"
+    cp "$ROOT/terraform/modules/alb/variables.tf" "$d/" && cp "$HERE/alb_auth.tftest.hcl" "$d/tests/" || return 1
+    printf 'terraform {\n  required_version = ">= 1.11.0"\n}\n' >"$d/versions.tf"
+    cd "$d" || return 1
+    terraform init -backend=false -input=false -no-color &&
+        terraform validate -no-color &&
+        terraform test -no-color
+}
+
 t_user_data() {
     command -v terraform || skip "terraform not installed"
     command -v cloud-init >/dev/null || skip "cloud-init not installable here"
@@ -210,6 +223,7 @@ render_prod_conf() { # render_prod_conf DIR: a copy of conf/nginx.prod.conf poin
     printf 'redis-test-password' >"$d/gist/redis_auth_token"
     chmod 0600 "$d"/gist/*_token
     echo 'set_real_ip_from 10.0.0.0/16;' >"$d/gist/realip.conf"
+    echo 'allow 10.0.0.0/16;' >"$d/gist/vpc-allow.conf"
     echo '203.0.113.0/24 1;' >"$d/gist/write-allow.conf"
     printf 'gist_pipedrive_api_url https://acme.pipedrive.com;\ngist_pipedrive_token_file %s/gist/pipedrive_token;\n' "$d" \
         >"$d/gist/pipedrive.conf"
@@ -226,6 +240,29 @@ t_nginx_prod_conf() {
     render_prod_conf "$d"
     grep -n 'load_module\|gist_' "$d/nginx.conf"
     nginx -t -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" || { cat "$d/logs/error.log"; return 1; }
+    # add_header is inherited only into a block without add_header of its own: every block that has
+    # one must repeat nosniff (the boot test checks the answers; this names the block at fault).
+    python3 - "$ROOT/conf/nginx.prod.conf" <<'PY'
+import re, sys
+stack, blocks = [], {}
+for n, line in enumerate(open(sys.argv[1]), 1):
+    code = line.split('#', 1)[0]
+    for m in re.finditer(r'([^{};]*)\{|\}|([^{};]*;)', code):
+        if m.group(0) == '}':
+            stack.pop()
+        elif m.group(1) is not None:
+            stack.append(f'{m.group(1).strip()} (line {n})')
+            blocks.setdefault(stack[-1], [])
+        elif m.group(2).strip().startswith('add_header') and stack:
+            blocks[stack[-1]].append(m.group(2).split())
+bad = [b for b, h in blocks.items() if h and not any(x[1:3] == ['X-Content-Type-Options', 'nosniff'] for x in h)]
+http = [b for b in blocks if b.startswith('http ')]
+if not http or not any(x[1:4] == ['X-Content-Type-Options', 'nosniff', 'always;'] for x in blocks[http[0]]):
+    sys.exit('http {} must have add_header X-Content-Type-Options nosniff always;')
+if bad:
+    sys.exit('add_header without nosniff (stops the inheritance) in: ' + ', '.join(bad))
+print('nosniff in http {} and in every block with its own add_header:', [b for b, h in blocks.items() if h])
+PY
 }
 
 t_nginx_tunnel_conf() {
@@ -358,6 +395,7 @@ t_secrets_fetch() {
     [[ $(cat "$d/redis_auth_token") == redis-e2e-password-0123456789 ]] || return 1
     [[ $(stat -c '%a %U' "$d/github_token" "$d/pipedrive_token" "$d/redis_auth_token" | sort -u) == "600 root" ]] || return 1
     grep -qx 'set_real_ip_from 10.30.0.0/16;' "$d/realip.conf" || return 1
+    grep -qx 'allow 10.30.0.0/16;' "$d/vpc-allow.conf" || return 1
     grep -qx '198.51.100.7/32 1;' "$d/write-allow.conf" || return 1
     grep -qx 'gist_pipedrive_api_url https://acme.pipedrive.com;' "$d/pipedrive.conf" || return 1
     # shellcheck disable=SC2016 # nginx variables
@@ -413,13 +451,14 @@ t_manifest() {
 say "infrastructure tests (logs: kept on failure in $LOGS)"
 check "terraform fmt -check" t_terraform_fmt
 check "terraform init/validate/test: modules/app_config" t_app_config
+check "terraform test: modules/alb variables (sign-in option)" t_alb_auth_vars
 check "user-data renders and passes cloud-init schema" t_user_data
 check "policy rules over .tf/.pkr.hcl (node:test + hcl2json)" t_policy
 check "packer fmt -check + validate -syntax-only" t_packer
 check "AMI id from the Packer manifest (last run, per region)" t_manifest
 check "shellcheck on every script" t_shellcheck
 check "systemd units parse; nginx requires gist-secrets" t_systemd_units
-check "nginx -t: conf/nginx.prod.conf with the module" t_nginx_prod_conf
+check "nginx -t: conf/nginx.prod.conf with the module; nosniff not lost to add_header" t_nginx_prod_conf
 check "nginx -t: conf/redis-tunnel.conf with the stream module" t_nginx_tunnel_conf
 have_module && build_deb >"$LOGS/build-deb.log" 2>&1
 check "deb: builds; fields, contents, maintainer scripts; loads into nginx" t_deb

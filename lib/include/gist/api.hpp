@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gist/api_response.hpp"
+#include "gist/change_signal.hpp"
 #include "gist/event_loop.hpp"
 #include "gist/gist_store.hpp"
 #include "gist/github_request.hpp"
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace gist {
@@ -25,8 +27,9 @@ struct ApiRequest {
     std::string method;              // "GET", "HEAD", "POST", "DELETE", …
     std::string login;               // the raw path segment for Endpoint::user
     std::int64_t content_length = -1;  // -1: none / unknown
+    std::string query;               // the URL's query string, without '?'
+    std::string if_none_match;       // the If-None-Match field value, empty when absent
     std::string path;                // Endpoint::deals: the URI after the location's prefix
-    std::string args;                // the query string (without '?')
 };
 
 struct ApiSettings {
@@ -41,6 +44,12 @@ struct ApiSettings {
     std::chrono::milliseconds rescan_interval{0};
     // Called after a scan queued deal jobs (the local DealWorker starts on them at once).
     std::function<void()> jobs_queued;
+    // GET /trackedusers: default and largest page.
+    std::size_t tracked_users_page_size = 1000;
+    // Rendered answers of GET /trackedusers and GET /user are reused this long; 0: never.
+    std::chrono::milliseconds cache_ttl{1000};
+    // Moves when tracked users change (the instance's workers share it); null: this process only.
+    ChangeSignal* changes = nullptr;
     // The company's Pipedrive, for the console's deal links (GET /deals); empty when deals are off.
     std::string pipedrive_url;
 };
@@ -62,6 +71,10 @@ public:
 
     // The callback always runs later from the event loop (never inside handle()).
     std::unique_ptr<ApiCall> handle(const ApiRequest& request, Callback on_done);
+
+    // The answer to a read, when one rendered a moment ago may be reused (docs/read-path.md):
+    // with If-None-Match matching, a 304. nullopt: call handle().
+    std::optional<ApiResponse> cached_answer(const ApiRequest& request);
 
     static const char* allowed_methods(Endpoint endpoint);
 

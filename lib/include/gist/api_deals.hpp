@@ -16,7 +16,7 @@ public:
     DealsApi(EventLoop& loop, RedisClient& redis, std::string prefix, std::string pipedrive_url);
 
     // request.path: the URI after the location's prefix ("", "/retry", "/{gist}/retry");
-    // request.args: the query string. The callback always runs later from the event loop.
+    // request.query: the query string. The callback always runs later from the event loop.
     std::unique_ptr<ApiCall> handle(const ApiRequest& request, Api::Callback on_done);
 
 private:
@@ -24,8 +24,5 @@ private:
     DealOutbox outbox_;
     std::string pipedrive_url_;
 };
-
-// "a=1&b=x%2Fy" → the decoded value of `name`, or nullopt when absent.
-std::optional<std::string> query_param(const std::string& args, const std::string& name);
 
 }  // namespace gist

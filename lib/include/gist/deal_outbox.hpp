@@ -5,6 +5,7 @@
 
 #include "gist/redis_client.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -85,6 +86,9 @@ public:
     using Entries = std::vector<std::pair<std::string, std::string>>;
     void read_new(int count, std::function<void(bool ok, bool nogroup, Entries)> done);
     void claim_idle(int count, std::int64_t min_idle_ms, std::function<void(bool ok, Entries)> done);
+    // Removes the consumers of workers that are gone (one per worker start would pile up):
+    // nothing pending and idle for longer than min_idle_ms. Never this outbox's own.
+    void forget_idle_consumers(std::int64_t min_idle_ms, std::function<void(bool ok, long long removed)> done);
 
     // Leases the job for lease_ms and reads it.
     void take(const std::string& entry_id, const std::string& gist_id, std::int64_t now_ms, std::int64_t lease_ms,
@@ -106,8 +110,10 @@ public:
     void lock_person(const std::string& login, std::int64_t ttl_ms, std::function<void(bool locked)> done);
     void unlock_person(const std::string& login);
 
-    // Pipedrive allows 10 searches per 2 s per token, for the whole fleet: a shared counter per
-    // 2-second window in Redis hands out at most `per_window` slots.
+    // Pipedrive allows 10 searches per 2 s per token, for the whole fleet: a sliding log in Redis
+    // grants at most `per_window` searches in any kSearchSpan. The span is longer than Pipedrive's
+    // 2 s because Pipedrive counts arrivals, which come a little after the grants.
+    static constexpr std::chrono::milliseconds kSearchSpan{2500};
     void search_slot(std::int64_t now_ms, int per_window, std::function<void(bool granted)> done);
 
     void statuses(const std::vector<std::string>& gist_ids, std::function<void(bool ok, std::vector<DealStatus>)> done);
@@ -127,6 +133,7 @@ private:
     RedisClient& redis_;
     std::string prefix_;
     std::string consumer_;
+    std::uint64_t searches_ = 0;  // makes each granted search a distinct member of the log
 };
 
 }  // namespace gist

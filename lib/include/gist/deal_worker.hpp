@@ -13,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace gist {
@@ -59,6 +60,9 @@ private:
     std::unique_ptr<Timer> timer_;
     std::unique_ptr<Timer> guard_;  // armed while jobs are in flight: a reload lets them finish
     void guard_in_flight();
+    // How long Pipedrive's last Retry-After still holds every call of this worker back.
+    std::chrono::milliseconds pause_left() const;
+    std::optional<std::chrono::seconds> capped_server_wait(std::optional<std::chrono::seconds> wait) const;
     std::map<std::string, std::shared_ptr<Job>> jobs_;  // by stream entry id
     bool polling_ = false;
     bool group_ready_ = false;

@@ -40,6 +40,14 @@ struct UserSummary {
     std::int64_t next_scan_ms = 0;
 };
 
+// One page of the tracked users, in login order.
+struct UserPage {
+    std::int64_t count = 0;  // all tracked users
+    std::vector<UserSummary> users;
+    std::string last_login;  // the page's last login (the next page starts after it)
+    bool more = false;       // users follow it
+};
+
 enum class DealsMode { off, deal, skip };
 
 // A gist that may be new, with the deal to open if it is.
@@ -81,8 +89,14 @@ public:
 
     std::string users_key() const;
     std::string user_key(const std::string& login) const;
+    std::string pages_key(const std::string& login) const;
     std::string seen_key() const;
     std::string rescan_key() const;
+    // Pub/sub channel: the login of every user whose stored state changed (docs/read-path.md).
+    std::string changes_channel() const;
+    // The rescan adoption walk: done marker and position (docs/read-path.md).
+    std::string adopted_key() const;
+    std::string adopt_cursor_key() const;
 
     // nullopt when the user is not tracked.
     void load_user(const std::string& login,
@@ -92,7 +106,8 @@ public:
     void view_user(const std::string& login, std::function<void(StoreResult<std::optional<UserView>>)> done);
     // true when the user was tracked (and is not any more).
     void untrack(const std::string& login, std::function<void(StoreResult<bool>)> done);
-    void list_users(std::function<void(StoreResult<std::vector<UserSummary>>)> done);
+    // At most `limit` users after the login `after` ("" for the first page), in login order.
+    void list_users(const std::string& after, std::size_t limit, std::function<void(StoreResult<UserPage>)> done);
     void ping(std::function<void(bool up)> done);
 
 private:

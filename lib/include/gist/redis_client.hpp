@@ -26,6 +26,8 @@ struct RedisClientOptions {
     std::chrono::milliseconds command_timeout{3000};
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
+    std::string log_name = "redis";  // starts each log line
+    bool quiet = false;              // connection state changes at info, not notice/error
 };
 
 enum class RedisFailure {
@@ -54,6 +56,12 @@ public:
     virtual void command(std::vector<std::string> argv, Callback on_reply) = 0;
     // Incremented on every successful (re)connect; tests and metrics read it.
     virtual unsigned long connects() const = 0;
+    // Subscribes this connection to `channel`, again after every reconnect; the connection then
+    // serves nothing else. on_message gets each message's payload, on_subscribed runs after each
+    // (re)subscription (messages sent while the connection was down are lost). Both run from the
+    // event loop. Clients that cannot subscribe ignore it.
+    virtual void subscribe(std::string /*channel*/, std::function<void(std::string)> /*on_message*/,
+                           std::function<void()> /*on_subscribed*/) {}
 };
 
 std::unique_ptr<RedisClient> make_hiredis_client(EventLoop& loop, Logger& log, RedisEndpoint endpoint,

@@ -54,6 +54,7 @@ private:
     std::map<std::string, std::unique_ptr<UserScanner>> scans_;  // by login
     bool claiming_ = false;
     bool adopted_ = false;
+    std::int64_t adopted_count_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

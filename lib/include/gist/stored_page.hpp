@@ -17,8 +17,12 @@ struct StoredPage {
     std::vector<Gist> gists;
 };
 
+// The compact form kept in Redis: {"v":2,"p":[{"u","e","n","g":[[id, html_url or "" when it is
+// https://gist.github.com/<id>, description, [files], created_at, updated_at(, 1 if truncated)]]}]}.
 nlohmann::json pages_to_json(const std::vector<StoredPage>& pages);
-// Throws std::runtime_error when the stored text is not what pages_to_json wrote.
+std::string pages_to_text(const std::vector<StoredPage>& pages);
+// Reads that form, and the object form written before it. Throws std::runtime_error when the
+// text is neither.
 std::vector<StoredPage> pages_from_json(const nlohmann::json& j);
 
 }  // namespace gist

@@ -58,6 +58,12 @@ module "alb" {
   domain_name         = var.domain_name
   zone_id             = var.zone_id
   deletion_protection = true
+
+  # Sign-in at the ALB for the console and the whole API (Cognito user pool created by the module;
+  # operators are added with aws cognito-idp admin-create-user, see docs/deploy.md).
+  auth = {
+    mode = "cognito"
+  }
 }
 
 module "redis" {

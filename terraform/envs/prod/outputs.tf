@@ -32,3 +32,8 @@ output "kms_alias" {
   description = "Key alias for aws ssm put-parameter --key-id."
   value       = module.secrets.kms_alias_name
 }
+
+output "cognito_user_pool_id" {
+  description = "Operators' user pool when sign-in is on (auth.mode = \"cognito\"), else null."
+  value       = module.alb.cognito_user_pool_id
+}

@@ -30,7 +30,7 @@ variable "zone_id" {
 }
 
 variable "write_allowed_cidrs" {
-  description = "Client networks allowed to POST/DELETE /user/{login}."
+  description = "Client networks allowed to use the API (POST/DELETE /user/{login}, GET /user/{login}, /trackedusers)."
   type        = list(string)
 }
 

@@ -1,7 +1,7 @@
 # Internet-facing ALB: HTTPS (ACM certificate, DNS-validated) with a TLS 1.3 policy, HTTP only
-# redirects, access logs to S3, deletion protection, invalid headers dropped. Its security group
-# takes 80/443 from anywhere; its egress to the nodes is added by the app_asg module (it owns the
-# node security group, which is the other end of the chain).
+# redirects, access logs to S3, deletion protection, invalid headers dropped, optional sign-in
+# (auth.tf). Its security group takes 80/443 from anywhere; its egress to the nodes is added by the
+# app_asg module (it owns the node security group, which is the other end of the chain).
 
 data "aws_elb_service_account" "this" {}
 data "aws_caller_identity" "this" {}
@@ -218,8 +218,47 @@ resource "aws_lb_listener" "https" {
   certificate_arn   = aws_acm_certificate_validation.this.certificate_arn
   tags              = var.tags
 
+  # With sign-in on (auth.tf), every request the rules below do not answer is authenticated first.
+  dynamic "default_action" {
+    for_each = local.auth_cognito ? [1] : []
+    content {
+      type  = "authenticate-cognito"
+      order = 1
+      authenticate_cognito {
+        user_pool_arn              = aws_cognito_user_pool.console[0].arn
+        user_pool_client_id        = aws_cognito_user_pool_client.alb[0].id
+        user_pool_domain           = aws_cognito_user_pool_domain.console[0].domain
+        on_unauthenticated_request = "authenticate"
+        scope                      = "openid email"
+        session_cookie_name        = "gist-session"
+        session_timeout            = var.auth.session_timeout
+      }
+    }
+  }
+
+  dynamic "default_action" {
+    for_each = local.auth_oidc ? [1] : []
+    content {
+      type  = "authenticate-oidc"
+      order = 1
+      authenticate_oidc {
+        issuer                     = var.auth.oidc.issuer
+        authorization_endpoint     = var.auth.oidc.authorization_endpoint
+        token_endpoint             = var.auth.oidc.token_endpoint
+        user_info_endpoint         = var.auth.oidc.user_info_endpoint
+        client_id                  = var.auth.oidc.client_id
+        client_secret              = data.aws_ssm_parameter.oidc_client_secret[0].value
+        on_unauthenticated_request = "authenticate"
+        scope                      = "openid email"
+        session_cookie_name        = "gist-session"
+        session_timeout            = var.auth.session_timeout
+      }
+    }
+  }
+
   default_action {
     type             = "forward"
+    order            = 10
     target_group_arn = aws_lb_target_group.app.arn
   }
 }
@@ -243,6 +282,31 @@ resource "aws_lb_listener_rule" "hide_health" {
       content_type = "application/json"
       message_body = "{\"error\":\"not_found\"}"
       status_code  = "404"
+    }
+  }
+}
+
+# /metrics (Prometheus, issue 11) is for scrapers inside the VPC, which reach the nodes directly;
+# never through the internet-facing ALB. The ALB matches paths literally: other spellings
+# (//metrics, /%6Detrics) fall through to the default action (sign-in when on) and reach nginx:
+# a 404 today, a VPC-only location once the module has gist_metrics (conf/nginx.prod.conf).
+resource "aws_lb_listener_rule" "deny_metrics" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 20
+  tags         = var.tags
+
+  condition {
+    path_pattern {
+      values = ["/metrics", "/metrics/*"]
+    }
+  }
+
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      message_body = "{\"error\":\"forbidden\"}"
+      status_code  = "403"
     }
   }
 }

@@ -32,3 +32,13 @@ output "https_listener_arn" {
   description = "HTTPS listener."
   value       = aws_lb_listener.https.arn
 }
+
+output "cognito_user_pool_id" {
+  description = "User pool of the operators when auth.mode = \"cognito\" (add users with aws cognito-idp admin-create-user), else null."
+  value       = one(aws_cognito_user_pool.console[*].id)
+}
+
+output "sign_in_url" {
+  description = "Cognito hosted UI domain when auth.mode = \"cognito\", else null."
+  value       = local.auth_cognito ? "https://${local.cognito_domain}.auth.${data.aws_region.this.region}.amazoncognito.com" : null
+}

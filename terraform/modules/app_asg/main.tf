@@ -31,7 +31,8 @@ resource "aws_iam_role_policy" "node" {
   policy = var.instance_policy_json
 }
 
-# Session Manager instead of SSH (no key pair, no port 22).
+# Session Manager instead of SSH (no key pair, no port 22). This managed policy also allows
+# ssm:GetParameter(s) on "*": app_config's policy above denies every parameter outside /<app>/<env>/.
 resource "aws_iam_role_policy_attachment" "ssm_core" {
   role       = aws_iam_role.node.name
   policy_arn = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"

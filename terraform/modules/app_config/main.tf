@@ -28,7 +28,8 @@ locals {
 
   # Least privilege for the node: read this app+environment's parameters, decrypt them only through
   # SSM with the app's key. Session Manager (instead of SSH) is attached separately as the AWS
-  # managed policy AmazonSSMManagedInstanceCore.
+  # managed policy AmazonSSMManagedInstanceCore, which also allows ssm:GetParameter(s) on every
+  # parameter of the account: the explicit Deny takes that back for anything outside this path.
   instance_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -48,6 +49,12 @@ locals {
             "kms:ViaService" = "ssm.${var.region}.amazonaws.com"
           }
         }
+      },
+      {
+        Sid         = "NoOtherParameters"
+        Effect      = "Deny"
+        Action      = ["ssm:GetParameter*"]
+        NotResource = [local.ssm_parameter_arn_pattern]
       },
     ]
   }

@@ -109,7 +109,7 @@ variable "vpc_cidr" {
 }
 
 variable "write_allowed_cidrs" {
-  description = "Client networks allowed to POST/DELETE (nginx access control on the write endpoints)."
+  description = "Client networks allowed to use the API: writes and the reads that reveal CRM data (nginx access control)."
   type        = list(string)
   default     = []
 

@@ -58,12 +58,14 @@ run "instance_policy_is_least_privilege" {
   }
   assert {
     condition = alltrue(flatten([
-      for s in jsondecode(output.instance_policy_json).Statement : [for r in s.Resource : r != "*"]
+      for s in jsondecode(output.instance_policy_json).Statement : [for r in s.Resource : r != "*"] if s.Effect == "Allow"
     ]))
-    error_message = "no wildcard resources"
+    error_message = "no wildcard resources in Allow"
   }
   assert {
-    condition = sort(flatten([for s in jsondecode(output.instance_policy_json).Statement : s.Action])) == sort([
+    condition = sort(flatten([
+      for s in jsondecode(output.instance_policy_json).Statement : s.Action if s.Effect == "Allow"
+      ])) == sort([
       "kms:Decrypt", "ssm:GetParameter", "ssm:GetParameters",
     ])
     error_message = "exactly GetParameter(s) and Decrypt"
@@ -75,6 +77,15 @@ run "instance_policy_is_least_privilege" {
   assert {
     condition     = jsondecode(output.instance_policy_json).Statement[1].Condition.StringEquals["kms:ViaService"] == "ssm.eu-central-1.amazonaws.com"
     error_message = "kms:Decrypt only via SSM"
+  }
+  assert {
+    condition = jsondecode(output.instance_policy_json).Statement[2] == {
+      Sid         = "NoOtherParameters"
+      Effect      = "Deny"
+      Action      = ["ssm:GetParameter*"]
+      NotResource = ["arn:aws:ssm:eu-central-1:123456789012:parameter/gist/prod/*"]
+    }
+    error_message = "explicit Deny of every other parameter (AmazonSSMManagedInstanceCore allows GetParameter on *)"
   }
 }
 
