@@ -24,7 +24,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Debian packages the build, the product and the tests need.
 BUILD_PKGS=(build-essential cmake pkg-config git nginx nginx-dev libhiredis-dev libcurl4-openssl-dev
             nlohmann-json3-dev libgtest-dev libgmock-dev googletest redis-server redis-tools curl perl)
-TEST_PKGS=(libjson-pp-perl libyaml-libyaml-perl wrk valgrind bc)
+TEST_PKGS=(libjson-pp-perl libyaml-libyaml-perl wrk valgrind bc prometheus chromium)
 FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
 
 need_packages() {
@@ -46,6 +46,16 @@ need_packages() {
         ((had_policy)) || printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         ((had_policy)) || rm -f "$policy"
+    fi
+}
+
+# The console's browser test (t/console.t): playwright-core from npm drives Debian's chromium; no
+# browser is ever downloaded. Node and npm come from the machine, or Debian's packages.
+browser_test_deps() {
+    command -v npm >/dev/null || need_packages nodejs npm
+    if [[ ! -d $ROOT/t/browser/node_modules/playwright-core ]]; then
+        log "npm ci in t/browser"
+        (cd "$ROOT/t/browser" && npm ci --no-audit --no-fund)
     fi
 }
 
@@ -85,6 +95,7 @@ cmd_run() {
 
 cmd_test() {
     need_packages "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+    browser_test_deps
     cmd_build
     local failed=0
     log "unit tests (ctest)"
@@ -94,7 +105,8 @@ cmd_test() {
         "$ROOT/terraform/tests/run.sh" "$BUILD_DIR" || failed=1
     fi
     log "integration tests (prove t/)"
-    (cd "$ROOT" && GIST_MODULE="$BUILD_DIR/ngx_http_gist_module.so" prove -I t/lib -r t/) || failed=1
+    (cd "$ROOT" && GIST_MODULE="$BUILD_DIR/ngx_http_gist_module.so" GIST_TEST_OUTPUT="$BUILD_DIR/test-output" \
+        prove -I t/lib -r t/) || failed=1
     if ((failed)); then
         log "FAILED"
         exit 1

@@ -49,6 +49,7 @@ static ngx_int_t ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiRespon
 static ngx_int_t ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login);
 static void ngx_http_gist_abandon(ngx_http_gist_ctx_t *ctx) noexcept;
 static void ngx_http_gist_release_body(void *data) noexcept;
+static void ngx_http_gist_path_tail(ngx_http_request_t *r, std::string *tail);
 
 
 ngx_int_t
@@ -92,6 +93,12 @@ ngx_http_gist_handler(ngx_http_request_t *r) noexcept
     case NGX_HTTP_GIST_TRACKED_USERS:
         request.endpoint = gist::Endpoint::tracked_users;
         break;
+    case NGX_HTTP_GIST_DEALS:
+        request.endpoint = gist::Endpoint::deals;
+        break;
+    case NGX_HTTP_GIST_METRICS:
+        request.endpoint = gist::Endpoint::metrics;
+        break;
     default:
         request.endpoint = gist::Endpoint::health;
         break;
@@ -111,6 +118,10 @@ ngx_http_gist_handler(ngx_http_request_t *r) noexcept
 
         request.query.assign(reinterpret_cast<const char *>(r->args.data), r->args.len);
 
+        if (request.endpoint == gist::Endpoint::deals) {
+            ngx_http_gist_path_tail(r, &request.path);
+        }
+
         if (r->headers_in.if_none_match) {
             request.if_none_match.assign(reinterpret_cast<const char *>(r->headers_in.if_none_match->value.data),
                                          r->headers_in.if_none_match->value.len);
@@ -118,6 +129,10 @@ ngx_http_gist_handler(ngx_http_request_t *r) noexcept
 
         /* a read rendered a moment ago is written at once: no Redis, no posted event */
         if (auto cached = api->cached_answer(request)) {
+            if (ngx_http_gist_set_log(r, cached->log) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             return ngx_http_gist_send(r, *cached);
         }
 
@@ -225,7 +240,10 @@ ngx_http_gist_answer_handler(ngx_event_t *ev) noexcept
     }
 
     try {
-        rc = ngx_http_gist_send(r, ctx->response);
+        rc = ngx_http_gist_set_log(r, ctx->response.log);
+        if (rc == NGX_OK) {
+            rc = ngx_http_gist_send(r, ctx->response);
+        }
 
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0, "gist: sending the response failed: %s",
@@ -317,7 +335,19 @@ ngx_http_gist_send(ngx_http_request_t *r, const gist::ApiResponse &response)
         return ngx_http_send_header(r);
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
+    if (response.content_type.empty()) {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+
+    } else {
+        r->headers_out.content_type.len = response.content_type.size();
+        r->headers_out.content_type.data = static_cast<u_char *>(ngx_pnalloc(r->pool, response.content_type.size()));
+        if (r->headers_out.content_type.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(r->headers_out.content_type.data, response.content_type.data(), response.content_type.size());
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_length_n = text.size();
 
@@ -396,4 +426,30 @@ ngx_http_gist_login(ngx_http_request_t *r, ngx_str_t *login)
     login->len = last - p;
 
     return NGX_OK;
+}
+
+
+/*
+ * What follows a prefix location's name: "/deals/abc/retry" in "location /deals" → "/abc/retry".
+ * An exact location has none; a regex location hands over the whole URI (use a prefix location).
+ */
+static void
+ngx_http_gist_path_tail(ngx_http_request_t *r, std::string *tail)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+    u_char                    *p, *last;
+
+    clcf = static_cast<ngx_http_core_loc_conf_t *>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
+
+    p = r->uri.data;
+    last = r->uri.data + r->uri.len;
+
+    if (clcf->exact_match) {
+        p = last;
+
+    } else if (!clcf->regex && clcf->name.len <= r->uri.len) {
+        p += clcf->name.len;
+    }
+
+    tail->assign(reinterpret_cast<const char *>(p), last - p);
 }

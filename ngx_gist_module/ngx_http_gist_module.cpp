@@ -310,12 +310,26 @@ static ngx_command_t  ngx_http_gist_commands[] = {
       0,
       (void *) NGX_HTTP_GIST_HEALTH },
 
+    { ngx_string("gist_deals"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_DEALS },
+
+    { ngx_string("gist_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_gist_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) NGX_HTTP_GIST_METRICS },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_gist_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_gist_add_variables,           /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_gist_create_main_conf,        /* create main configuration */
@@ -495,6 +509,10 @@ ngx_http_gist_init_main_conf(ngx_conf_t *cf, void *conf)
         if (gmcf->changes_zone == NULL) {
             return static_cast<char *>(NGX_CONF_ERROR);
         }
+    }
+
+    if (gmcf->handlers && ngx_http_gist_metrics_add_zone(cf, gmcf) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
     }
 
     return NGX_CONF_OK;
@@ -928,6 +946,8 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
 
+        ngx_http_gist_metrics_attach(gmcf);
+
         auto rt = std::make_unique<ngx_http_gist_runtime_t>(cycle->log);
 
         gist::RedisEndpoint endpoint;
@@ -951,6 +971,7 @@ ngx_http_gist_init_process(ngx_cycle_t *cycle)
         settings.deal_wait = std::chrono::milliseconds(gmcf->pipedrive_response_wait);
         settings.rescan_interval = std::chrono::milliseconds(gmcf->rescan_interval);
         settings.max_deals_per_scan = gmcf->pipedrive_max_deals_per_scan;
+        settings.pipedrive_url = ngx_http_gist_string(gmcf->pipedrive_api_url);
 
         settings.cache_ttl = std::chrono::milliseconds(gmcf->cache_ttl);
         settings.tracked_users_page_size = static_cast<std::size_t>(gmcf->tracked_users_page_size);
@@ -1079,6 +1100,7 @@ ngx_http_gist_exit_process(ngx_cycle_t *cycle)
 
     try {
         ngx_http_gist_runtime.reset();
+        ngx_http_gist_metrics_detach();
 
     } catch (...) {
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "gist: worker cleanup failed");

@@ -9,6 +9,7 @@
 
 namespace gist {
 class Api;
+struct ApiLogInfo;
 }
 
 
@@ -16,7 +17,9 @@ typedef enum {
     NGX_HTTP_GIST_NONE = 0,
     NGX_HTTP_GIST_USER,
     NGX_HTTP_GIST_TRACKED_USERS,
-    NGX_HTTP_GIST_HEALTH
+    NGX_HTTP_GIST_HEALTH,
+    NGX_HTTP_GIST_DEALS,
+    NGX_HTTP_GIST_METRICS
 } ngx_http_gist_endpoint_e;
 
 
@@ -70,6 +73,8 @@ typedef struct {
     ngx_str_t                  handler_file;
     ngx_uint_t                 handler_line;
     ngx_uint_t                 handlers;
+
+    ngx_shm_zone_t            *metrics_zone;      /* "gist_metrics": the counters of /metrics */
 } ngx_http_gist_main_conf_t;
 
 
@@ -84,6 +89,21 @@ ngx_int_t ngx_http_gist_handler(ngx_http_request_t *r) noexcept;
 
 /* the worker's API; NULL outside workers or when the module is not used */
 gist::Api *ngx_http_gist_worker_api();
+
+/* ngx_http_gist_variables.cpp: $gist_login, $gist_github_requests, $gist_scan */
+typedef struct {
+    ngx_str_t                  login;
+    ngx_uint_t                 github_requests;
+    ngx_str_t                  scan;
+} ngx_http_gist_log_t;
+
+ngx_int_t ngx_http_gist_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_gist_set_log(ngx_http_request_t *r, const gist::ApiLogInfo &info);
+
+/* ngx_http_gist_metrics.cpp */
+ngx_int_t ngx_http_gist_metrics_add_zone(ngx_conf_t *cf, ngx_http_gist_main_conf_t *gmcf);
+void ngx_http_gist_metrics_attach(ngx_http_gist_main_conf_t *gmcf);
+void ngx_http_gist_metrics_detach();
 
 
 #endif /* NGX_HTTP_GIST_MODULE_HPP */

@@ -54,6 +54,9 @@ install -m 0644 "$SO" "$root/usr/lib/nginx/modules/$MODULE"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/lib/nginx/modules/$MODULE"
 printf 'load_module modules/%s;\n' "$MODULE" >"$root/usr/share/nginx/modules-available/$CONF_NAME"
 install -m 0644 "$HERE/copyright" "$root/usr/share/doc/$PKG/copyright"
+# The operator console: static files nginx serves itself (`location /`, see conf/nginx.prod.conf).
+install -d -m 0755 "$root/usr/share/ngx-gist/console"
+install -m 0644 "$ROOT"/console/*.html "$ROOT"/console/*.css "$ROOT"/console/*.js "$root/usr/share/ngx-gist/console/"
 printf '%s (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- ngx_gist_module maintainers <ops@example.invalid>  %s\n' \
     "$PKG" "$version" "$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo 'a source tree')" \
     "$(date -R -u -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$root/usr/share/doc/$PKG/changelog.Debian.gz"
@@ -85,7 +88,8 @@ Section: httpd
 Priority: optional
 Description: gist tracker JSON API module for Nginx
  ngx_http_gist_module serves the gist tracker's JSON API (/user/{login},
- /trackedusers, /health) from Nginx workers, with its state in Redis.
+ /trackedusers, /health, /deals, /metrics) from Nginx workers, with its state
+ in Redis, and ships the operator console in /usr/share/ngx-gist/console.
  .
  Built for exactly one nginx ABI ($abi, nginx $nginx_ver).
 CONTROL

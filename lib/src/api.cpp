@@ -1,5 +1,9 @@
 #include "gist/api.hpp"
 
+#include "gist/api_deals.hpp"
+#include "gist/api_metrics.hpp"
+#include "gist/metrics.hpp"
+
 #include "gist/deal_note.hpp"
 #include "gist/deal_outbox.hpp"
 #include "gist/deal_title.hpp"
@@ -172,6 +176,8 @@ struct Api::Impl {
     LocalChangeSignal local_changes;
     ChangeSignal& changes;
     ResponseCache cache;
+    DealsApi deals_api;
+    MetricsApi metrics_api;
 
     // Reads of the same answer share one Redis read (defined after the operations).
     struct SharedRead;
@@ -189,7 +195,9 @@ struct Api::Impl {
           store(redis, settings.redis_prefix),
           outbox(redis, settings.redis_prefix, "api"),
           changes(settings.changes ? *settings.changes : local_changes),
-          cache(settings.cache_ttl, changes) {
+          cache(settings.cache_ttl, changes),
+          deals_api(loop, redis, settings.redis_prefix, settings.pipedrive_url),
+          metrics_api(loop, redis, settings.redis_prefix) {
         scan.github = settings.github;
         scan.deals = settings.deals;
         scan.max_deals_per_scan = settings.max_deals_per_scan;
@@ -212,6 +220,7 @@ public:
 
     // The answer of a read shared with others (Api::Impl::complete_read): always from the loop.
     void deliver(ApiResponse response) { finish(std::move(response)); }
+    ApiLogInfo log;  // handed to the access log with the answer
 
     // Answers later from the event loop (the API never answers from inside handle()).
     void answer_soon(ApiResponse response) {
@@ -235,6 +244,7 @@ protected:
         auto self = shared_from_this();
         auto done = std::move(done_);
         done_ = nullptr;
+        response.log = std::move(log);
         done(std::move(response));
     }
 
@@ -506,6 +516,8 @@ public:
 
 private:
     void on_scanned(ScanReport report) {
+        log.github_requests = report.github_requests;
+        log.scan = report.first ? "first" : "rescan";
         if (report.status == ScanReport::Status::store_failed) {
             api_.log.log(LogLevel::info, "gist: scan of " + login_ + ": " + report.store_error);
             finish(redis_unavailable());
@@ -679,6 +691,17 @@ const char* Api::allowed_methods(Endpoint endpoint) {
 
 std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done) {
     auto& api = *impl_;
+    // Every answer is counted for GET /metrics (by endpoint and status).
+    on_done = [endpoint = request.endpoint, done = std::move(on_done)](ApiResponse response) {
+        count_http(endpoint, response.status);
+        done(std::move(response));
+    };
+    if (request.endpoint == Endpoint::deals) {
+        return api.deals_api.handle(request, std::move(on_done));
+    }
+    if (request.endpoint == Endpoint::metrics) {
+        return api.metrics_api.handle(request, std::move(on_done));
+    }
     std::shared_ptr<Operation> op;
     const auto immediate = [&](ApiResponse response) {
         op = std::make_shared<Immediate>(api, std::move(on_done), std::move(response));
@@ -715,17 +738,20 @@ std::unique_ptr<ApiCall> Api::handle(const ApiRequest& request, Callback on_done
                                  "a GitHub login is 1 to 39 letters, digits or single inner hyphens"));
     } else {
         auto login = normalize_login(request.login);
+        ApiLogInfo log{login, 0, request.method == "POST" || request.method == "DELETE" ? "" : "cached"};
         if (request.method == "POST") {
             op = std::make_shared<ScanUser>(api, std::move(on_done), std::move(login));
         } else if (request.method == "DELETE") {
             op = std::make_shared<Untrack>(api, std::move(on_done), std::move(login));
         } else {
             op = std::make_shared<Waiter>(api, std::move(on_done));
+            op->log = std::move(log);
             api.join_read(user_cache_key(login), op, request.if_none_match, [&api, login](Api::Callback done) {
                 return std::make_shared<ShowUser>(api, std::move(done), login);
             });
             return std::make_unique<CallHandle>(std::move(op));
         }
+        op->log = std::move(log);
     }
     op->run();
     return std::make_unique<CallHandle>(std::move(op));
@@ -761,9 +787,11 @@ std::optional<ApiResponse> Api::cached_answer(const ApiRequest& request) {
     if (hit == nullptr) {
         return std::nullopt;
     }
-    std::optional<ApiResponse> answer = not_modified(*hit, request.if_none_match);
-    if (!answer) {
-        answer = *hit;
+    auto answer = not_modified(*hit, request.if_none_match).value_or(*hit);
+    // counted and logged like the answers handle() gives
+    count_http(request.endpoint, answer.status);
+    if (request.endpoint == Endpoint::user) {
+        answer.log = ApiLogInfo{normalize_login(request.login), 0, "cached"};
     }
     // Past half its TTL: one read renders it again in the background, so a busy answer is
     // never missed by every request at once when the TTL runs out.

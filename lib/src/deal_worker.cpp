@@ -1,5 +1,6 @@
 #include "gist/deal_worker.hpp"
 
+#include "gist/metrics.hpp"
 #include "gist/pipedrive_request.hpp"
 #include "gist/pipedrive_response.hpp"
 #include "gist/pipedrive_search.hpp"
@@ -246,7 +247,12 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
     }
 
     void done() {
-        w.outbox_.finish(job, format_rfc3339(w.loop_.now()), guarded([](Job& j, bool) { j.release(); }));
+        w.outbox_.finish(job, format_rfc3339(w.loop_.now()), guarded([](Job& j, bool ok) {
+                             if (ok) {
+                                 count_deal(DealEvent::done);
+                             }
+                             j.release();
+                         }));
     }
 
     // Sends one Pipedrive request and routes the verdict: ok → on_ok; the rest here.
@@ -259,9 +265,14 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
                         creating ? std::string(intent_field(*creating)) : std::string());
             return;
         }
-        call = w.http_.start(std::move(request), guarded([kind, on_ok, creating](Job& j, HttpResponse response) {
+        const auto op = pipedrive_op(request.method, request.url);
+        call = w.http_.start(std::move(request), guarded([kind, on_ok, creating, op](Job& j, HttpResponse response) {
             j.call.reset();
             const auto verdict = classify_pipedrive_response(response, j.w.loop_.now(), kind);
+            count_pipedrive(op, verdict.outcome == PipedriveOutcome::ok          ? PipedriveResult::ok
+                                : verdict.outcome == PipedriveOutcome::retry     ? PipedriveResult::retry
+                                : verdict.outcome == PipedriveOutcome::ambiguous ? PipedriveResult::ambiguous
+                                                                                 : PipedriveResult::permanent);
             switch (verdict.outcome) {
             case PipedriveOutcome::ok:
                 if (kind == PipedriveCall::create && !verdict.id) {
@@ -289,7 +300,12 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
                 j.w.log_.log(LogLevel::error, "gist: deal for gist " + j.job.gist_id + " of " + j.job.login +
                                                   " failed for good: " + verdict.reason + " (" + verdict.detail + ")");
                 j.w.outbox_.dead_letter(j.job, format_rfc3339(j.w.loop_.now()), verdict.reason, verdict.detail,
-                                        verdict.status, j.guarded([](Job& k, bool) { k.release(); }));
+                                        verdict.status, j.guarded([](Job& k, bool ok) {
+                                            if (ok) {
+                                                count_deal(DealEvent::dead_lettered);
+                                            }
+                                            k.release();
+                                        }));
                 return;
             }
         }));
@@ -303,13 +319,23 @@ struct DealWorker::Job : std::enable_shared_from_this<Job> {
             w.log_.log(LogLevel::error, "gist: deal for gist " + job.gist_id + " of " + job.login + " gave up after " +
                                             std::to_string(attempt) + " attempts: " + error);
             w.outbox_.dead_letter(job, format_rfc3339(w.loop_.now()), "too_many_attempts", error, 0,
-                                  guarded([](Job& k, bool) { k.release(); }));
+                                  guarded([](Job& k, bool ok) {
+                                      if (ok) {
+                                          count_deal(DealEvent::dead_lettered);
+                                      }
+                                      k.release();
+                                  }));
             return;
         }
         milliseconds delay = fixed ? *fixed : retry_delay(w.settings_.retry, attempt, w.random_, server_wait);
         delay = std::max(delay, at_least);
         w.outbox_.reschedule(job, now_ms() + delay.count(), error, count_attempt, clear_intent,
-                             guarded([](Job& k, bool) { k.release(); }));
+                             guarded([count_attempt](Job& k, bool ok) {
+                                 if (ok && count_attempt) {  // not a wait for Retry-After
+                                     count_deal(DealEvent::retried);
+                                 }
+                                 k.release();
+                             }));
     }
 };
 

@@ -1,5 +1,7 @@
 #include "gist/github_gist_lister.hpp"
 
+#include "gist/metrics.hpp"
+
 #include "gist/github_gists_page.hpp"
 #include "gist/link_header.hpp"
 
@@ -49,6 +51,8 @@ void GithubGistLister::fetch(std::string url) {
 
 void GithubGistLister::on_response(HttpResponse response) {
     GithubVerdict verdict = classify_github_response(response, loop_.now());
+    count_github(github_call(response.status, response.error == TransportError::timeout,
+                             response.error != TransportError::none));
     const std::size_t index = listing_.pages.size();
     StoredPage page;
 

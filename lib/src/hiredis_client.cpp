@@ -16,6 +16,8 @@
 
 #include "gist/redis_client.hpp"
 
+#include "gist/metrics.hpp"
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -521,6 +523,7 @@ void HiredisClient::mark_connected() {
     connect_timer_->cancel();
     attempt_ = 0;
     ++connects_;
+    if (connects_ > 1) count_redis(RedisEvent::reconnect);
     if (health_ != Health::up) {
         health_ = Health::up;
         log_.log(options_.quiet ? LogLevel::info : LogLevel::notice,
@@ -655,6 +658,9 @@ void HiredisClient::on_command_timer() {
 }
 
 void HiredisClient::push_result(Callback cb, RedisResult result) {
+    if (!result.ok()) {
+        count_redis(result.failure == RedisFailure::timeout ? RedisEvent::error_timeout : RedisEvent::error_unavailable);
+    }
     if (!cb) return;
     results_.emplace_back(std::move(cb), std::move(result));
     if (!deliver_timer_->armed()) deliver_timer_->arm(milliseconds(0));

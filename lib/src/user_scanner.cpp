@@ -2,6 +2,7 @@
 
 #include "gist/deal_note.hpp"
 #include "gist/deal_title.hpp"
+#include "gist/metrics.hpp"
 #include "gist/rfc3339.hpp"
 
 #include <random>
@@ -33,6 +34,7 @@ void UserScanner::start(std::string login, bool as_rescan, Callback on_done, std
     as_rescan_ = as_rescan;
     next_scan_ms_ = next_scan_ms;
     on_done_ = std::move(on_done);
+    started_ = std::chrono::steady_clock::now();
     auto alive = alive_;
     store_.load_user(login_, [this, alive](StoreResult<std::optional<UserRecord>> loaded) {
         if (*alive) {
@@ -50,6 +52,7 @@ void UserScanner::on_loaded(StoreResult<std::optional<UserRecord>> loaded) {
     }
     std::vector<StoredPage> previous;
     auto& record = std::get<std::optional<UserRecord>>(loaded);
+    report_.first = !record;
     if (record) {
         previous = std::move(record->pages);
     } else if (as_rescan_) {
@@ -68,6 +71,7 @@ void UserScanner::on_loaded(StoreResult<std::optional<UserRecord>> loaded) {
 
 void UserScanner::on_listed(GistListing listing) {
     record_rate(listing.verdict);
+    report_.github_requests = listing.requests;
     if (listing.verdict.outcome != GithubOutcome::ok) {
         report_.status = ScanReport::Status::github_failed;
         report_.verdict = std::move(listing.verdict);
@@ -145,6 +149,13 @@ void UserScanner::record_rate(const GithubVerdict& verdict) {
 }
 
 void UserScanner::finish(ScanReport report) {
+    if (report.status != ScanReport::Status::untracked) {
+        count_scan(report.first ? ScanKind::first : ScanKind::rescan,
+                   report.status != ScanReport::Status::ok ? ScanResult::failed
+                   : report.not_modified                  ? ScanResult::not_modified
+                                                          : ScanResult::ok,
+                   std::chrono::steady_clock::now() - started_);
+    }
     // The callback may destroy this scanner: touch no member after calling it.
     auto done = std::move(on_done_);
     if (done) {

@@ -20,7 +20,7 @@
 
 namespace gist {
 
-enum class Endpoint { user, tracked_users, health };
+enum class Endpoint { user, tracked_users, health, deals, metrics };
 
 struct ApiRequest {
     Endpoint endpoint = Endpoint::health;
@@ -29,6 +29,7 @@ struct ApiRequest {
     std::int64_t content_length = -1;  // -1: none / unknown
     std::string query;               // the URL's query string, without '?'
     std::string if_none_match;       // the If-None-Match field value, empty when absent
+    std::string path;                // Endpoint::deals: the URI after the location's prefix
 };
 
 struct ApiSettings {
@@ -51,6 +52,8 @@ struct ApiSettings {
     std::chrono::milliseconds cache_ttl{1000};
     // Moves when tracked users change (the instance's workers share it); null: this process only.
     ChangeSignal* changes = nullptr;
+    // The company's Pipedrive, for the console's deal links (GET /deals); empty when deals are off.
+    std::string pipedrive_url;
 };
 
 // A request in progress. Destroying it cancels the request: its callback never runs.

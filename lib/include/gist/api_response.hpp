@@ -11,6 +11,13 @@
 
 namespace gist {
 
+// What the access log shows of a request ($gist_login, $gist_github_requests, $gist_scan).
+struct ApiLogInfo {
+    std::string login;        // normalised; empty when the request names none (or an invalid one)
+    int github_requests = 0;  // GitHub requests this request sent
+    std::string scan;         // first, rescan (POST /user), cached (GET /user: Redis only), or empty
+};
+
 struct ApiResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
@@ -19,6 +26,8 @@ struct ApiResponse {
     std::shared_ptr<const std::string> shared_body;
 
     const std::string& text() const { return shared_body ? *shared_body : body; }
+    std::string content_type;                                  // empty: application/json
+    ApiLogInfo log;
 };
 
 ApiResponse json_response(int status, const nlohmann::json& body);

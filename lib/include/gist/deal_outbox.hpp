@@ -49,6 +49,26 @@ struct OutboxRetention {
     std::chrono::seconds done_job_ttl{30 * 86400};  // a finished job's (trimmed) hash expires after this
 };
 
+// One job as GET /deals lists it (deal_outbox_admin.cpp).
+struct DealJobView {
+    std::string gist_id, login, title, state, error;
+    std::int64_t attempts = 0;
+    std::optional<std::int64_t> deal_id;
+    std::string created_at;
+    // dead: the dead letter's reason, detail, HTTP status (0: none) and time
+    std::string reason, detail, failed_at;
+    std::int64_t http_status = 0;
+    std::int64_t due_ms = 0;  // retrying: when the next attempt is due
+};
+
+struct DealJobPage {
+    std::int64_t total = 0;       // jobs with that status
+    std::vector<DealJobView> jobs;
+    std::string next_cursor;      // empty: last page
+};
+
+enum class DealJobList { dead, retrying, queued };
+
 class DealOutbox {
 public:
     DealOutbox(RedisClient& redis, std::string prefix, std::string consumer, OutboxRetention retention = {});
@@ -108,6 +128,16 @@ public:
 
     void statuses(const std::vector<std::string>& gist_ids, std::function<void(bool ok, std::vector<DealStatus>)> done);
     void counts(std::function<void(bool ok, OutboxCounts)> done);
+
+    // Operator views and actions (deal_outbox_admin.cpp). `cursor` is what next_cursor said
+    // (empty: first page); ok=false also for a cursor that is not one.
+    void list_jobs(DealJobList which, int limit, const std::string& cursor,
+                   std::function<void(bool ok, DealJobPage)> done);
+    // Moves dead-lettered jobs back to the ready stream (state pending, attempts 0, intents and ids
+    // kept, so the worker looks up before it creates): one gist's, or all when gist_id is empty.
+    // `moved` is how many; a gist without a dead letter moves none.
+    void retry_dead(const std::string& gist_id, const std::string& now_text,
+                    std::function<void(bool ok, std::int64_t moved)> done);
 
 private:
     RedisClient& redis_;

@@ -35,6 +35,8 @@ struct ScanReport {
     std::vector<Gist> gists;        // ok: the whole listing, deduplicated
     CommitOutcome outcome;          // ok: aligned with `gists`
     bool not_modified = false;      // ok: every page was a 304
+    int github_requests = 0;        // GitHub requests this scan sent (the access log's $gist_github_requests)
+    bool first = false;             // the user had no stored listing (a first scan, not a rescan)
 };
 
 // A scan in flight; destroying it cancels it (the callback never runs).
@@ -77,6 +79,7 @@ private:
     ScanReport report_;
     Callback on_done_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::chrono::steady_clock::time_point started_;  // for the scan-duration histogram
 };
 
 }  // namespace gist
