@@ -171,14 +171,20 @@ in_node() { # in_node CMD...: run inside the booted container
 }
 ns_curl() { ip netns exec "$BOOT_NS" curl -s --max-time 5 "$@"; }
 wait_state() { # wait_state UNIT STATE SECONDS: until UNIT is STATE, or boot finished without it
-    local i state system
+    local i state system settled=0
     for ((i = 0; i < $3 * 2; i++)); do
         state=$(in_node systemctl is-active "$1" 2>/dev/null)
         [[ $state == "$2" ]] && return 0
         system=$(in_node systemctl is-system-running 2>/dev/null)
+        # "running" can be reported a moment before a unit queued last starts: believe it only
+        # when it holds for two seconds.
         if [[ $system == running || $system == degraded ]] && [[ $state != activating ]]; then
-            echo "boot finished ($system) with $1 $state"
-            return 1
+            if ((++settled >= 4)); then
+                echo "boot finished ($system) with $1 $state"
+                return 1
+            fi
+        else
+            settled=0
         fi
         sleep 0.5
     done
