@@ -62,11 +62,17 @@ sub settled_once {
     ok(GistTest::wait_for(sub { jobs_done($login) }, 10, 0.1), "$name: every job is done");
     my $by = stub_deal_ids($login);
     for my $ng ($ng1, $ng2) {
-        my ($st, undef, $body, $j) = $ng->http(GET => "/user/$login");
-        my $d = deals_of($j);
-        is(scalar(grep { ref $d->{$_} eq 'HASH' && ($d->{$_}{status} // '') eq 'created'
-                         && ($d->{$_}{id} // -1) == ($by->{$_} // -2) } @{ $ids{$login} }),
-           scalar @{ $ids{$login} }, "$name: GET on port " . $ng->port . " shows every deal created, stub ids")
+        # A worker still reconnecting after a Redis restart answers 503 for a moment: ask again.
+        my ($body, $created);
+        GistTest::wait_for(sub {
+            my ($st, undef, $b, $j) = $ng->http(GET => "/user/$login");
+            my $d = deals_of($j);
+            $body = $b;
+            $created = grep { ref $d->{$_} eq 'HASH' && ($d->{$_}{status} // '') eq 'created'
+                              && ($d->{$_}{id} // -1) == ($by->{$_} // -2) } @{ $ids{$login} };
+            return $created == @{ $ids{$login} };
+        }, 5, 0.2);
+        is($created, scalar @{ $ids{$login} }, "$name: GET on port " . $ng->port . " shows every deal created, stub ids")
             or diag $body;
     }
     sleep 1;
