@@ -96,7 +96,12 @@ sub settled_once {
     ok(GistTest::wait_for(sub { jobs_in_state($login, 'done') }, 10, 0.1), "$name: every job of $login is done");
     GistTest::pipedrive_exactly_once_ok($pd, $login, $ids{$login},
         "$name: exactly " . @{ $ids{$login} } . ' deals, ' . @{ $ids{$login} } . ' notes, 1 person');
-    my $s = get_statuses($login);
+    # GET /user may answer from a worker's memory for up to gist_cache_ttl (1 s) after the last change.
+    my $s;
+    GistTest::wait_for(sub {
+        $s = get_statuses($login);
+        return scalar(grep { ($s->{$_} // '') eq 'created' } @{ $ids{$login} }) == @{ $ids{$login} };
+    }, 3, 0.2);
     is(scalar(grep { ($s->{$_} // '') eq 'created' } @{ $ids{$login} }), scalar @{ $ids{$login} },
        "$name: GET /user shows every deal created") or diag explain $s;
 }
